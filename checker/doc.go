@@ -1,0 +1,2 @@
+// Package checker judges a run: linearizability, read guarantees, replica invariants and liveness.
+package checker

@@ -1,0 +1,2 @@
+// Package scenarios declares workloads, fault schedules and checks as runnable scenarios.
+package scenarios
