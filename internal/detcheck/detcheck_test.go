@@ -19,6 +19,7 @@ var simulatedPackages = []string{
 	"./datatree/...",
 	"./wal/...",
 	"./internal/cluster/...",
+	"./internal/zkdb/...",
 }
 
 // exceptions are the only forbidden imports simulated packages may use, each with why.

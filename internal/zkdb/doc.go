@@ -1,0 +1,2 @@
+// Package zkdb is ZooKeeper's ZKDatabase: a datatree recovered from and persisted through wal.
+package zkdb
