@@ -20,6 +20,8 @@ var simulatedPackages = []string{
 	"./wal/...",
 	"./internal/cluster/...",
 	"./internal/zkdb/...",
+	"./internal/simfs/...",
+	"./internal/jute/...",
 }
 
 // exceptions are the only forbidden imports simulated packages may use, each with why.
