@@ -41,3 +41,7 @@
 //		}
 //	}
 package clientproto
+
+// The op codes, error codes and Stat are defined here rather than taken from datatree on
+// purpose: the checker reads client histories made of these types and must not depend
+// on datatree (a bug shared by the tree and the checker's model would pass silently).
