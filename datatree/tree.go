@@ -1,0 +1,308 @@
+package datatree
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The reserved paths every tree starts with.
+const (
+	RootPath      = "/"
+	ZooKeeperPath = "/zookeeper"
+	QuotaPath     = "/zookeeper/quota"
+	ConfigPath    = "/zookeeper/config"
+)
+
+// node is one znode. children is nil for a leaf, to keep leaves small.
+type node struct {
+	data     []byte
+	acl      int64 // key into the ACL cache; -1 = OPEN_ACL_UNSAFE
+	stat     StatPersisted
+	children map[string]struct{}
+	digest   uint64 // this node's digest term, cached (0 under /zookeeper/)
+}
+
+func (n *node) numChildren() int32 { return int32(len(n.children)) }
+
+func (n *node) addChild(name string) {
+	if n.children == nil {
+		n.children = make(map[string]struct{}, 2)
+	}
+	n.children[name] = struct{}{}
+}
+
+// clientStat builds the Stat a client sees (DataNode.copyStat).
+func (n *node) clientStat(extendedTypes bool) Stat {
+	owner := n.stat.EphemeralOwner
+	if kindOf(owner, extendedTypes) != kindEphemeral {
+		owner = 0
+	}
+	nc := n.numChildren()
+	return Stat{
+		Czxid: n.stat.Czxid, Mzxid: n.stat.Mzxid, Ctime: n.stat.Ctime, Mtime: n.stat.Mtime,
+		Version: n.stat.Version, Cversion: n.stat.Cversion*2 - nc, Aversion: n.stat.Aversion,
+		EphemeralOwner: owner, DataLength: int32(len(n.data)), NumChildren: nc, Pzxid: n.stat.Pzxid,
+	}
+}
+
+// Tree is ZooKeeper's DataTree: the nodes, the ACL cache, the ephemerals by session,
+// containers and TTL nodes, the watch tables and the incrementally kept digest.
+// A Tree is not safe for concurrent use (simulated code is single-threaded).
+type Tree struct {
+	nodes      map[string]*node // key: full path, the root under "/"
+	acls       aclCache
+	ephemerals map[int64]map[string]struct{}
+	containers map[string]struct{}
+	ttls       map[string]struct{}
+
+	digest            uint64 // wrapping sum of node digests (AdHash)
+	lastProcessedZxid int64
+	lastZxidDigest    *ZxidDigest // after the last txn applied outside the fuzzy state
+	snapshotDigest    *ZxidDigest // digest a loaded snapshot promised; nil when not fuzzy
+	digestMismatches  int64
+
+	dataWatches   watchTable
+	childWatches  watchTable
+	extendedTypes bool
+}
+
+// ZxidDigest is a tree digest at a zxid (the snapshot trailer's ZxidDigest record).
+type ZxidDigest struct {
+	Zxid    int64
+	Version int32
+	Digest  int64
+}
+
+// New returns the tree a fresh ZooKeeper server starts with: "/", /zookeeper,
+// /zookeeper/quota and /zookeeper/config (world:anyone READ, aversion -1, empty data),
+// all with zero stats. lastProcessedZxid is 0.
+func New() *Tree {
+	t := newEmpty()
+	t.putNode(RootPath, &node{acl: -1})
+	t.putNode(ZooKeeperPath, &node{acl: -1})
+	t.nodes[RootPath].addChild("zookeeper")
+	t.putNode(QuotaPath, &node{acl: -1})
+	t.nodes[ZooKeeperPath].addChild("quota")
+	t.putNode(ConfigPath, &node{acl: -1})
+	t.nodes[ZooKeeperPath].addChild("config")
+	if _, code := t.setACL(ConfigPath, ReadACLUnsafe, -1); code != OK {
+		panic("datatree: the config node vanished while building a new tree")
+	}
+	return t
+}
+
+func newEmpty() *Tree {
+	return &Tree{
+		nodes:        make(map[string]*node),
+		acls:         newACLCache(),
+		ephemerals:   make(map[int64]map[string]struct{}),
+		containers:   make(map[string]struct{}),
+		ttls:         make(map[string]struct{}),
+		dataWatches:  newWatchTable(),
+		childWatches: newWatchTable(),
+	}
+}
+
+// EnableExtendedTypes turns on ZooKeeper's zookeeper.extendedTypesEnabled: TTL nodes
+// exist (and an ephemeralOwner with top byte 0xff is a TTL marker, not a session).
+func (t *Tree) EnableExtendedTypes() { t.extendedTypes = true }
+
+// ExtendedTypes reports whether TTL nodes are enabled.
+func (t *Tree) ExtendedTypes() bool { return t.extendedTypes }
+
+// canonical maps "" (ZooKeeper's second name for the root) to "/".
+func canonical(path string) string {
+	if path == "" {
+		return RootPath
+	}
+	return path
+}
+
+// get returns the node at path ("" and "/" are both the root), or nil.
+func (t *Tree) get(path string) *node { return t.nodes[canonical(path)] }
+
+// putNode stores n at path and adds its digest.
+func (t *Tree) putNode(path string, n *node) {
+	n.digest = nodeDigest(path, n.data, &n.stat)
+	t.digest += n.digest
+	t.nodes[path] = n
+}
+
+// change runs mutate on n and keeps the tree digest in step (NodeHashMap pre/postChange).
+func (t *Tree) change(path string, n *node, mutate func()) {
+	t.digest -= n.digest
+	mutate()
+	n.digest = nodeDigest(path, n.data, &n.stat)
+	t.digest += n.digest
+}
+
+// NodeCount returns the number of nodes, the root and /zookeeper's included.
+func (t *Tree) NodeCount() int { return len(t.nodes) }
+
+// Digest returns the tree digest (ZOOKEEPER-3114): the wrapping sum of node digests.
+func (t *Tree) Digest() int64 { return int64(t.digest) }
+
+// LastProcessedZxid returns the largest zxid applied by ProcessTxn.
+func (t *Tree) LastProcessedZxid() int64 { return t.lastProcessedZxid }
+
+// SetLastProcessedZxid sets it, as snapshot loading does from the file name.
+func (t *Tree) SetLastProcessedZxid(zxid int64) { t.lastProcessedZxid = zxid }
+
+// LastZxidDigest returns the digest after the last txn applied outside the fuzzy state
+// (what a snapshot's trailer records); ok is false before any.
+func (t *Tree) LastZxidDigest() (ZxidDigest, bool) {
+	if t.lastZxidDigest == nil {
+		return ZxidDigest{Version: DigestVersion}, false
+	}
+	return *t.lastZxidDigest, true
+}
+
+// SetSnapshotDigest enters the fuzzy state after loading a snapshot whose trailer says
+// the tree digest was d.Digest at d.Zxid: per-txn digest checks are suspended while
+// replaying, and when the txn with zxid d.Zxid is applied the tree digest must equal it.
+func (t *Tree) SetSnapshotDigest(d ZxidDigest) {
+	if d.Zxid == 0 && d.Digest == 0 {
+		return // the empty digest a snapshot writes before any txn was applied
+	}
+	t.snapshotDigest = &d
+}
+
+// DigestMismatches counts digest mismatches seen so far (digest_mismatches_count).
+func (t *Tree) DigestMismatches() int64 { return t.digestMismatches }
+
+// GetData returns a copy of the node's data and its stat, or NoNode. A non-zero watcher
+// leaves a one-shot data watch (only when the node exists, as in ZooKeeper).
+func (t *Tree) GetData(path string, watcher WatcherID) ([]byte, Stat, Code) {
+	n := t.get(path)
+	if n == nil {
+		return nil, Stat{}, NoNode
+	}
+	if watcher != 0 {
+		t.dataWatches.add(canonical(path), watcher, watchStandard)
+	}
+	return slices.Clone(n.data), n.clientStat(t.extendedTypes), OK
+}
+
+// Exists returns the node's stat, or NoNode. A non-zero watcher leaves a one-shot data
+// watch even when the node does not exist (it then fires on NodeCreated).
+func (t *Tree) Exists(path string, watcher WatcherID) (Stat, Code) {
+	if watcher != 0 {
+		t.dataWatches.add(canonical(path), watcher, watchStandard)
+	}
+	n := t.get(path)
+	if n == nil {
+		return Stat{}, NoNode
+	}
+	return n.clientStat(t.extendedTypes), OK
+}
+
+// GetChildren returns the sorted child names and the node's stat, or NoNode. A non-zero
+// watcher leaves a one-shot child watch when the node exists. (ZooKeeper answers in
+// hash-set order; this tree answers sorted so runs are reproducible.)
+func (t *Tree) GetChildren(path string, watcher WatcherID) ([]string, Stat, Code) {
+	n := t.get(path)
+	if n == nil {
+		return nil, Stat{}, NoNode
+	}
+	if watcher != 0 {
+		t.childWatches.add(canonical(path), watcher, watchStandard)
+	}
+	return sortedKeys(n.children), n.clientStat(t.extendedTypes), OK
+}
+
+// GetACL returns the node's ACL list and stat, or NoNode.
+func (t *Tree) GetACL(path string) ([]ACL, Stat, Code) {
+	n := t.get(path)
+	if n == nil {
+		return nil, Stat{}, NoNode
+	}
+	return slices.Clone(t.acls.lookup(n.acl)), n.clientStat(t.extendedTypes), OK
+}
+
+// GetAllChildrenNumber counts all descendants of path (not path itself), or NoNode.
+// Like ZooKeeper it counts the nodes whose path starts with path + "/" (for "/" it
+// counts every node but the root).
+func (t *Tree) GetAllChildrenNumber(path string) (int, Code) {
+	if t.get(path) == nil {
+		return 0, NoNode
+	}
+	if canonical(path) == RootPath {
+		return len(t.nodes) - 1, OK
+	}
+	return t.countDescendants(canonical(path)), OK
+}
+
+func (t *Tree) countDescendants(path string) int {
+	count := 0
+	for name := range t.get(path).children { //det:unordered-ok counting is order-free
+		count += 1 + t.countDescendants(path+"/"+name)
+	}
+	return count
+}
+
+// GetEphemerals returns the sorted paths of the session's ephemeral nodes.
+func (t *Tree) GetEphemerals(sessionID int64) []string {
+	return sortedKeys(t.ephemerals[sessionID])
+}
+
+// Sessions returns the sorted ids of sessions owning ephemerals.
+func (t *Tree) Sessions() []int64 {
+	ids := make([]int64, 0, len(t.ephemerals))
+	for id := range t.ephemerals { //det:unordered-ok sorted below
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Containers returns the sorted paths of container nodes.
+func (t *Tree) Containers() []string { return sortedKeys(t.containers) }
+
+// TTLs returns the sorted paths of TTL nodes.
+func (t *Tree) TTLs() []string { return sortedKeys(t.ttls) }
+
+// Paths returns every node path in depth-first order with sorted children, the root
+// first as "/".
+func (t *Tree) Paths() []string {
+	out := make([]string, 0, len(t.nodes))
+	t.walk(RootPath, func(path string, _ *node) { out = append(out, path) })
+	return out
+}
+
+// walk visits path and its descendants depth-first, children sorted.
+func (t *Tree) walk(path string, visit func(path string, n *node)) {
+	n := t.get(path)
+	if n == nil {
+		return
+	}
+	visit(path, n)
+	prefix := path + "/"
+	if path == RootPath {
+		prefix = "/"
+	}
+	for _, c := range sortedKeys(n.children) {
+		t.walk(prefix+c, visit)
+	}
+}
+
+func sortedKeys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m { //det:unordered-ok sorted below
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// childPath joins a parent path as ZooKeeper spells it ("" for the root) and a name.
+func childPath(parent, name string) string { return parent + "/" + name }
+
+// errNoParent is returned when a node's parent is missing (an invariant breach in a
+// tree built by this package; a corrupt snapshot can cause it).
+func errNoParent(path string) error {
+	return fmt.Errorf("datatree: parent of %q does not exist", path)
+}
+
+// isUnderZooKeeper reports whether a path is inside /zookeeper/ (excluded from digests).
+func isUnderZooKeeper(path string) bool { return strings.HasPrefix(path, ZooKeeperPath+"/") }

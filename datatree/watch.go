@@ -1,0 +1,221 @@
+package datatree
+
+import (
+	"slices"
+	"strings"
+)
+
+// WatcherID names whoever will receive a watch event: in ZooKeeper the watcher is the
+// client connection; the server maps this id to its session. 0 means "no watch".
+type WatcherID int64
+
+// WatchMode is how long a watch lives (WatcherMode).
+type WatchMode uint8
+
+// The watch modes: STANDARD watches are one-shot; the two 3.6+ addWatch modes persist.
+const (
+	watchStandard            WatchMode = 0
+	WatchPersistent          WatchMode = 1 // addWatch mode 0: this node, both tables
+	WatchPersistentRecursive WatchMode = 2 // addWatch mode 1: this node and all below
+)
+
+// WatchEvent is one fired watch, to be routed by the server to the watcher's session.
+type WatchEvent struct {
+	Watcher WatcherID
+	Type    EventType
+	Path    string
+	Zxid    int64 // the txn that fired it; -1 for events made by SetWatches
+}
+
+// watchTable is one of ZooKeeper's two WatchManagers (data or child): watchers by path,
+// each (watcher, path) pair with a single mode (a later registration replaces the mode,
+// as in 3.8 — mixing modes on one path is ZK-4466, fixed in 3.9).
+type watchTable struct {
+	byPath    map[string]map[WatcherID]WatchMode
+	byWatcher map[WatcherID]map[string]struct{}
+	recursive int // registrations in recursive mode; 0 lets trigger skip the ancestors
+}
+
+func newWatchTable() watchTable {
+	return watchTable{byPath: map[string]map[WatcherID]WatchMode{}, byWatcher: map[WatcherID]map[string]struct{}{}}
+}
+
+func (w *watchTable) add(path string, id WatcherID, mode WatchMode) {
+	ws := w.byPath[path]
+	if ws == nil {
+		ws = map[WatcherID]WatchMode{}
+		w.byPath[path] = ws
+	}
+	if old, ok := ws[id]; ok && old == WatchPersistentRecursive {
+		w.recursive--
+	}
+	ws[id] = mode
+	if mode == WatchPersistentRecursive {
+		w.recursive++
+	}
+	ps := w.byWatcher[id]
+	if ps == nil {
+		ps = map[string]struct{}{}
+		w.byWatcher[id] = ps
+	}
+	ps[path] = struct{}{}
+}
+
+func (w *watchTable) remove(path string, id WatcherID) {
+	ws := w.byPath[path]
+	if mode, ok := ws[id]; ok {
+		if mode == WatchPersistentRecursive {
+			w.recursive--
+		}
+		delete(ws, id)
+		if len(ws) == 0 {
+			delete(w.byPath, path)
+		}
+	}
+	if ps := w.byWatcher[id]; ps != nil {
+		delete(ps, path)
+		if len(ps) == 0 {
+			delete(w.byWatcher, id)
+		}
+	}
+}
+
+// removeWatcher drops every watch of id (its connection closed).
+func (w *watchTable) removeWatcher(id WatcherID) {
+	for _, p := range sortedKeys(w.byWatcher[id]) {
+		w.remove(p, id)
+	}
+}
+
+// count returns the number of (watcher, path) registrations.
+func (w *watchTable) count() int {
+	n := 0
+	for _, ws := range w.byPath { //det:unordered-ok counting is order-free
+		n += len(ws)
+	}
+	return n
+}
+
+// trigger fires the watches an event on path reaches (WatchManager.triggerWatch):
+// watchers on path itself (one-shot ones are removed) and, for every event but
+// NodeChildrenChanged, recursive watchers on path's ancestors. Watchers in suppress
+// are consumed but not notified. The result is sorted by watcher id.
+func (w *watchTable) trigger(path string, typ EventType, suppress []WatcherID) []WatcherID {
+	var fired []WatcherID
+	for _, at := range w.pathsToCheck(path) {
+		ws := w.byPath[at]
+		ids := make([]WatcherID, 0, len(ws))
+		for id := range ws { //det:unordered-ok sorted below
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			mode := ws[id]
+			switch {
+			case mode == WatchPersistentRecursive:
+				if typ != EventNodeChildrenChanged {
+					fired = append(fired, id)
+				}
+			case at == path:
+				fired = append(fired, id)
+				if mode == watchStandard {
+					w.remove(at, id)
+				}
+			}
+		}
+	}
+	slices.Sort(fired)
+	fired = slices.Compact(fired)
+	return slices.DeleteFunc(fired, func(id WatcherID) bool { return slices.Contains(suppress, id) })
+}
+
+// pathsToCheck is path, then its ancestors up to "/" when recursive watches exist.
+func (w *watchTable) pathsToCheck(path string) []string {
+	out := []string{path}
+	if w.recursive == 0 {
+		return out
+	}
+	for p := path; p != RootPath; {
+		i := strings.LastIndexByte(p, '/')
+		p = p[:i]
+		if p == "" {
+			p = RootPath
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// AddWatch registers a persistent (WatchPersistent) or persistent-recursive
+// (WatchPersistentRecursive) watch, as the addWatch request does; the node need not
+// exist. Recursive watches live only in the data table.
+func (t *Tree) AddWatch(path string, id WatcherID, mode WatchMode) {
+	path = canonical(path)
+	t.dataWatches.add(path, id, mode)
+	if mode != WatchPersistentRecursive {
+		t.childWatches.add(path, id, mode)
+	}
+}
+
+// RemoveWatcher drops every watch of a watcher (its connection or session ended).
+func (t *Tree) RemoveWatcher(id WatcherID) {
+	t.dataWatches.removeWatcher(id)
+	t.childWatches.removeWatcher(id)
+}
+
+// WatchCount returns the number of registrations in the data and child tables.
+func (t *Tree) WatchCount() (data, child int) { return t.dataWatches.count(), t.childWatches.count() }
+
+// SetWatches re-registers a reconnecting client's watches (setWatches2). Events the
+// client missed since relativeZxid are returned instead of registering: NodeDeleted or
+// NodeDataChanged for data watches, NodeCreated for exist watches, NodeDeleted or
+// NodeChildrenChanged for child watches.
+func (t *Tree) SetWatches(id WatcherID, relativeZxid int64, data, exist, child, persistent, recursive []string) []WatchEvent {
+	var out []WatchEvent
+	emit := func(typ EventType, path string) {
+		out = append(out, WatchEvent{Watcher: id, Type: typ, Path: path, Zxid: -1})
+	}
+	for _, p := range data {
+		switch n := t.get(p); {
+		case n == nil:
+			emit(EventNodeDeleted, p)
+		case n.stat.Mzxid > relativeZxid:
+			emit(EventNodeDataChanged, p)
+		default:
+			t.dataWatches.add(canonical(p), id, watchStandard)
+		}
+	}
+	for _, p := range exist {
+		if t.get(p) != nil {
+			emit(EventNodeCreated, p)
+		} else {
+			t.dataWatches.add(canonical(p), id, watchStandard)
+		}
+	}
+	for _, p := range child {
+		switch n := t.get(p); {
+		case n == nil:
+			emit(EventNodeDeleted, p)
+		case n.stat.Pzxid > relativeZxid:
+			emit(EventNodeChildrenChanged, p)
+		default:
+			t.childWatches.add(canonical(p), id, watchStandard)
+		}
+	}
+	for _, p := range persistent {
+		t.AddWatch(p, id, WatchPersistent)
+	}
+	for _, p := range recursive {
+		t.AddWatch(p, id, WatchPersistentRecursive)
+	}
+	return out
+}
+
+// events collects the watch events of one txn.
+type events []WatchEvent
+
+func (ev *events) add(ids []WatcherID, typ EventType, path string, zxid int64) {
+	for _, id := range ids {
+		*ev = append(*ev, WatchEvent{Watcher: id, Type: typ, Path: path, Zxid: zxid})
+	}
+}
