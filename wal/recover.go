@@ -1,0 +1,65 @@
+package wal
+
+import (
+	"fmt"
+
+	"github.com/zabsim/zabsim/internal/jute"
+)
+
+// SnapshotLoadOptions tune which snapshot LoadSnapshot picks.
+type SnapshotLoadOptions struct {
+	// MaxZxid, when >= 0, skips snapshots named above it. ZooKeeper 3.8 has no such
+	// limit (so after a TRUNC it reloads a snapshot newer than the truncation point,
+	// ZOOKEEPER-4837); the proposed fix sets it to the truncation zxid. -1 means no limit.
+	MaxZxid int64
+}
+
+// SkippedSnapshot is a snapshot recovery passed over, with why.
+type SkippedSnapshot struct {
+	Name string
+	Err  error
+}
+
+// LoadSnapshot picks the snapshot to recover from, as FileSnap.deserialize does: among the
+// (up to 100) newest snapshot files of dir that pass IsValidSnapshot, the first one that
+// reads whole with matching seals. readTree is called once per attempt and must start
+// from an empty tree each time. found is false when dir holds no valid-looking snapshot;
+// if some look valid but none reads, the error says so (ZooKeeper refuses to start).
+func LoadSnapshot(fs FS, dir string, readTree func(*jute.Decoder) error, opts SnapshotLoadOptions) (info SnapshotInfo, found bool, skipped []SkippedSnapshot, err error) {
+	files, err := listNamed(fs, dir, SnapPrefix)
+	if err != nil {
+		return SnapshotInfo{}, false, nil, err
+	}
+	var candidates []namedFile
+	for i := len(files) - 1; i >= 0 && len(candidates) < maxSnapshotsTried; i-- {
+		nf := files[i]
+		if opts.MaxZxid >= 0 && nf.zxid > opts.MaxZxid {
+			skipped = append(skipped, SkippedSnapshot{nf.name, fmt.Errorf("named after %#x, the truncation point", opts.MaxZxid)})
+			continue
+		}
+		ok, err := IsValidSnapshot(fs, join(dir, nf.name))
+		if err != nil {
+			return SnapshotInfo{}, false, skipped, err
+		}
+		if !ok {
+			skipped = append(skipped, SkippedSnapshot{nf.name, fmt.Errorf("trailer check failed (not ending in a seal)")})
+			continue
+		}
+		candidates = append(candidates, nf)
+	}
+	if len(candidates) == 0 {
+		return SnapshotInfo{}, false, skipped, nil
+	}
+	var firstErr error
+	for _, nf := range candidates {
+		info, err := ReadSnapshot(fs, join(dir, nf.name), readTree)
+		if err == nil {
+			return info, true, skipped, nil
+		}
+		skipped = append(skipped, SkippedSnapshot{nf.name, err})
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return SnapshotInfo{}, false, skipped, walErr("not able to find a valid snapshot in %s (%d tried): %w", dir, len(candidates), firstErr)
+}
