@@ -324,3 +324,15 @@ func (c *Client) updateWake() {
 		c.out = append(c.out, Wake{At: at})
 	}
 }
+
+// InFlight returns the records of requests sent and not yet answered (ReturnNs 0), in
+// send order: at the end of a run their outcome is unknown.
+func (c *Client) InFlight() []Record {
+	out := make([]Record, 0, len(c.flight))
+	for _, p := range c.flight {
+		if p.rec.Request.Op != cp.OpSetWatches {
+			out = append(out, p.rec)
+		}
+	}
+	return out
+}
