@@ -1,0 +1,249 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zabsim/zabsim/scenarios"
+)
+
+func init() {
+	register(&command{name: "explore", summary: "run many seeds across all cores and list the failing ones with their repro", run: exploreCmd})
+}
+
+const exploreDescription = `Runs SCENARIO (default swarm) for many seeds, one independent simulated world per
+goroutine across all cores. Progress (seeds/s, failures so far) goes to stderr when it
+is a terminal. At the end: a table of the failing seeds with the one command that
+reproduces each, and a summary line. --json prints one JSON object a seed instead.
+--shard i/n runs only the seeds whose index is i modulo n, so n batch jobs with the same
+flags split a sweep and their outputs merge.
+
+The default (swarm, 300 seeds) finishes within a minute on two cores.
+Exit code: 0 if every seed passed, else the exit code of the worst verdict.`
+
+// exploreDefaultSeeds is the built-in default sweep size: it finishes within a minute on
+// two cores (see the README for the measured throughput).
+const exploreDefaultSeeds = 300
+
+// seedResult is one explored seed, as --json prints it.
+type seedResult struct {
+	Seed        uint64 `json:"seed"`
+	Verdict     string `json:"verdict"`
+	Check       string `json:"check,omitempty"`
+	Explanation string `json:"explanation,omitempty"`
+	Servers     int    `json:"servers"`
+	Faults      int    `json:"faults"`
+	VirtualMs   int64  `json:"virtual_ms"`
+	Repro       string `json:"repro,omitempty"`
+	exit        int
+}
+
+func exploreCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("explore", "[SCENARIO]", exploreDescription, stderr)
+	var rf runFlags
+	rf.register(fs)
+	seeds := fs.Int("seeds", exploreDefaultSeeds, "how many seeds to run (before sharding)")
+	start := fs.Uint64("start", 1, "first seed")
+	workers := fs.Int("workers", runtime.NumCPU(), "parallel worlds")
+	shard := fs.String("shard", "0/1", "run only shard `i/n` of the seeds (index modulo n == i)")
+	jsonOut := fs.Bool("json", false, "print one JSON line per seed instead of the table")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return exitForParse(err)
+	}
+	name := "swarm"
+	if len(pos) > 1 {
+		return reportErr(usageErr("want at most one SCENARIO, got %q", strings.Join(pos, " ")), fs, stderr)
+	} else if len(pos) == 1 {
+		name = pos[0]
+	}
+	sc, err := scenarios.Lookup(name)
+	if err != nil {
+		return reportErr(usageErr("%v", err), fs, stderr)
+	}
+	shardI, shardN, err := parseShard(*shard)
+	if err != nil {
+		return reportErr(err, fs, stderr)
+	}
+	if *seeds < 0 || *workers < 1 {
+		return reportErr(usageErr("--seeds must not be negative and --workers must be at least 1"), fs, stderr)
+	}
+	backend, err := rf.backendFunc()
+	if err != nil {
+		return reportErr(err, fs, stderr)
+	}
+	// Check the overrides once, on the first seed, so a bad --schedule is one error.
+	if _, err := rf.options(sc, *start); err != nil {
+		return reportErr(err, fs, stderr)
+	}
+	var list []uint64
+	for i := 0; i < *seeds; i++ {
+		if i%shardN == shardI {
+			list = append(list, *start+uint64(i))
+		}
+	}
+	e := &explorer{sc: sc, rf: &rf, backend: backend, stdout: stdout, progress: progressWriter(stderr), json: *jsonOut}
+	return e.run(list, *workers)
+}
+
+func parseShard(s string) (int, int, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, usageErr("bad --shard %q: want i/n with 0 <= i < n", s)
+	}
+	return i, n, nil
+}
+
+// progressWriter is stderr when it is a terminal, else nil (no progress in logs).
+func progressWriter(stderr io.Writer) io.Writer {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return stderr
+}
+
+type explorer struct {
+	sc       *scenarios.Scenario
+	rf       *runFlags
+	backend  scenarios.Backend
+	stdout   io.Writer
+	progress io.Writer
+	json     bool
+}
+
+// run explores the seeds on workers goroutines. Each world is independent and owned by
+// one goroutine; results are printed in seed order whatever order they finish in.
+func (e *explorer) run(seeds []uint64, workers int) int {
+	began := time.Now()
+	jobs := make(chan int)
+	done := make(chan int)
+	results := make([]seedResult, len(seeds))
+	var wg sync.WaitGroup
+	for range min(workers, max(1, len(seeds))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = e.runSeed(seeds[i])
+				done <- i
+			}
+		}()
+	}
+	go func() {
+		for i := range seeds {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		close(done)
+	}()
+	finished := make([]bool, len(seeds))
+	next, failures, count := 0, 0, 0
+	for i := range done {
+		finished[i] = true
+		count++
+		if results[i].Verdict != scenarios.OK.String() {
+			failures++
+		}
+		for next < len(seeds) && finished[next] {
+			e.printSeed(&results[next])
+			next++
+		}
+		if e.progress != nil {
+			rate := float64(count) / time.Since(began).Seconds()
+			fmt.Fprintf(e.progress, "\r%d/%d seeds  %.1f seeds/s  %d failing ", count, len(seeds), rate, failures)
+		}
+	}
+	if e.progress != nil {
+		fmt.Fprintln(e.progress)
+	}
+	return e.finish(results, time.Since(began))
+}
+
+func (e *explorer) runSeed(seed uint64) seedResult {
+	o, err := e.rf.options(e.sc, seed)
+	if err != nil {
+		return seedResult{Seed: seed, Verdict: "error", Explanation: err.Error(), exit: exitError}
+	}
+	res, err := scenarios.Run(o, e.backend, nil)
+	if err != nil {
+		return seedResult{Seed: seed, Verdict: "error", Explanation: err.Error(), exit: exitError}
+	}
+	r := seedResult{Seed: seed, Verdict: res.Verdict.String(), Check: res.Check, Servers: o.Config.Servers,
+		Faults: res.FaultsFired, VirtualMs: res.End.Milliseconds(), exit: res.Verdict.ExitCode()}
+	if res.Verdict != scenarios.OK {
+		r.Explanation = firstLine(res.Explanation)
+		r.Repro = repro("run", o, e.rf, e.rf.schedule)
+	}
+	return r
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func (e *explorer) printSeed(r *seedResult) {
+	if !e.json {
+		return
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic("zabsim: marshal seed result: " + err.Error())
+	}
+	fmt.Fprintf(e.stdout, "%s\n", b)
+}
+
+// finish prints the failure table and the summary and picks the exit code.
+func (e *explorer) finish(results []seedResult, wall time.Duration) int {
+	worst, failures := exitOK, 0
+	counts := map[string]int{}
+	for _, r := range results {
+		counts[r.Verdict]++
+		if r.exit == exitOK {
+			continue
+		}
+		failures++
+		if worst == exitOK || r.exit > worst {
+			worst = r.exit
+		}
+	}
+	rate := float64(len(results)) / max(wall.Seconds(), 1e-9)
+	if e.json {
+		return worst
+	}
+	if failures > 0 {
+		fmt.Fprintf(e.stdout, "%-12s %-12s %-26s %s\n", "SEED", "VERDICT", "CHECK", "REPRODUCE")
+		for _, r := range results {
+			if r.exit != exitOK {
+				fmt.Fprintf(e.stdout, "%-12d %-12s %-26s %s\n", r.Seed, r.Verdict, r.Check, r.Repro)
+				if r.Repro == "" {
+					fmt.Fprintf(e.stdout, "             %s\n", r.Explanation)
+				}
+			}
+		}
+	}
+	var parts []string
+	for _, v := range []string{"ok", "inconclusive", "liveness", "correctness", "crash", "error"} {
+		if counts[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s: %d seeds, %d failing (%s) in %.1fs wall, %.1f seeds/s = %.0f seeds/min\n",
+		e.sc.Name, len(results), failures, strings.Join(parts, ", "), wall.Seconds(), rate, rate*60)
+	return worst
+}
