@@ -1,0 +1,411 @@
+package zab
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+)
+
+// Timer ids used by the server.
+const (
+	timerElection TimerID = iota + 1
+	timerLeaderTick
+	timerLeaderPhase
+	timerFollowerRead
+	timerFollowerConnect
+	timerSessionExpiry
+)
+
+// params are the config values the server uses, with time in ns.
+type params struct {
+	tickNs              int64
+	initLimit           int64
+	syncLimit           int64
+	minSessionTimeoutMs int32
+	maxSessionTimeoutMs int32
+	snapCount           int
+	voters              []int64 // sorted participant ids
+	electionAddr        string  // this server's host:electionPort (election handshake)
+}
+
+func (p params) quorum(n int) bool { return n > len(p.voters)/2 }
+
+func (p params) isVoter(sid int64) bool {
+	_, ok := slices.BinarySearch(p.voters, sid)
+	return ok
+}
+
+// Server is one ZooKeeper server. It is not safe for concurrent use; the harness calls one
+// input at a time and executes the returned effects in order.
+type Server struct {
+	id   int64
+	p    params
+	opts Options
+	rnd  *rand.Rand
+
+	mode          Mode
+	gen           int64 // bumped at every mode change; stale continuations check it
+	acceptedEpoch int64
+	currentEpoch  int64
+	db            database
+	log           txnLogger
+
+	out        []Effect
+	nextOp     OpID
+	diskWait   map[OpID]func(now int64, err error)
+	reloadWait map[OpID]func(now int64, rec Recovered, err error)
+	exited     bool
+
+	peers   map[ConnID]peerConn
+	elect   *election
+	lead    *leader
+	follow  *follower
+	clients map[ConnID]*clientConn
+	sess    sessionState
+
+	electionStartNs int64
+	lastElectionNs  int64
+	startedNs       int64
+}
+
+type peerConn struct {
+	sid    int64
+	ch     Channel
+	dialed bool
+}
+
+// NewServer builds server myID of cfg from the state recovered from its disk.
+func NewServer(cfg *Config, myID int64, rec Recovered, opts Options) (*Server, error) {
+	p, err := paramsFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := cfg.Server(myID); ok {
+		p.electionAddr = fmt.Sprintf("%s:%d", a.Host, a.ElectionPort)
+	}
+	if !p.isVoter(myID) {
+		return nil, errorf("server id %d is not a participant of the config", myID)
+	}
+	if opts.Rand == nil {
+		return nil, errorf("Options.Rand must be set (the server's own random stream)")
+	}
+	if rec.Tree == nil {
+		return nil, errorf("Recovered.Tree is nil")
+	}
+	s := &Server{id: myID, p: p, opts: opts, rnd: opts.Rand,
+		diskWait: map[OpID]func(int64, error){}, reloadWait: map[OpID]func(int64, Recovered, error){},
+		peers: map[ConnID]peerConn{}, clients: map[ConnID]*clientConn{}}
+	s.install(rec)
+	s.drawSnapThreshold()
+	s.sess.init()
+	return s, nil
+}
+
+// install replaces the database with a recovered one.
+func (s *Server) install(rec Recovered) {
+	s.db = newDatabase(rec)
+	s.acceptedEpoch, s.currentEpoch = rec.AcceptedEpoch, rec.CurrentEpoch
+	s.log.appendedMax = rec.LastLoggedZxid
+	s.log.durableMax = rec.LastLoggedZxid
+}
+
+// ID is the server's sid (myid).
+func (s *Server) ID() int64 { return s.id }
+
+// --- effect plumbing ---
+
+func (s *Server) emit(e Effect) { s.out = append(s.out, e) }
+
+func (s *Server) flush() []Effect {
+	out := s.out
+	s.out = nil
+	return out
+}
+
+func (s *Server) newOp() OpID {
+	s.nextOp++
+	return s.nextOp
+}
+
+func (s *Server) afterDisk(op OpID, then func(now int64, err error)) { s.diskWait[op] = then }
+
+// afterDiskInRole runs then only if the server is still in the same role when the disk op
+// completes.
+func (s *Server) afterDiskInRole(op OpID, then func(now int64, err error)) {
+	gen := s.gen
+	s.afterDisk(op, func(now int64, err error) {
+		if s.gen == gen {
+			then(now, err)
+		}
+	})
+}
+
+func (s *Server) writeEpoch(which EpochFile, v int64, then func(now int64, err error)) {
+	op := s.newOp()
+	s.emit(WriteEpoch{Op: op, Which: which, Value: v})
+	if which == AcceptedEpochFile {
+		s.acceptedEpoch = v
+	} else {
+		s.currentEpoch = v
+	}
+	s.afterDiskInRole(op, then)
+}
+
+func (s *Server) setTimer(id TimerID, at int64) { s.emit(SetTimer{ID: id, At: at}) }
+
+func (s *Server) exit(code int, reason string) {
+	if s.exited {
+		return
+	}
+	s.exited = true
+	s.emit(Exit{Code: code, Reason: reason})
+}
+
+func (s *Server) send(conn ConnID, pkt QuorumPacket) {
+	s.emit(Send{Conn: conn, Msg: pkt, SizeBytes: pkt.Size()})
+}
+
+// --- inputs ---
+
+// Start begins the QuorumPeer loop: the server goes LOOKING.
+func (s *Server) Start(now int64) []Effect {
+	s.startedNs = now
+	s.sess.initNextID(s.id, now)
+	s.startLooking(now)
+	return s.flush()
+}
+
+// OnTimer delivers a timer set with SetTimer.
+func (s *Server) OnTimer(now int64, id TimerID) []Effect {
+	if s.exited {
+		return nil
+	}
+	switch id {
+	case timerElection:
+		s.electionTimer(now)
+	case timerLeaderTick:
+		s.leaderTick(now)
+	case timerLeaderPhase:
+		s.leaderPhaseTimeout(now)
+	case timerFollowerRead:
+		s.followerReadTimer(now)
+	case timerFollowerConnect:
+		s.followerConnectTimer(now)
+	case timerSessionExpiry:
+		s.sessionExpiryTimer(now)
+	case timerElectionConnect:
+		s.electionConnectTimer(now)
+	}
+	return s.flush()
+}
+
+// OnPeerConnected reports a new peer connection to or from server peer.
+func (s *Server) OnPeerConnected(now int64, conn ConnID, peer int64, ch Channel, dialed bool) []Effect {
+	if s.exited {
+		return nil
+	}
+	s.peers[conn] = peerConn{sid: peer, ch: ch, dialed: dialed}
+	if ch == Election {
+		s.electionPeerUp(now, conn, peer, dialed)
+	} else {
+		s.quorumConnected(now, conn, peer, dialed)
+	}
+	return s.flush()
+}
+
+// OnDialFailed reports that a Dial could not connect.
+func (s *Server) OnDialFailed(now int64, peer int64, ch Channel) []Effect {
+	if s.exited {
+		return nil
+	}
+	if ch == Election {
+		s.electionDialFailed(now, peer)
+	} else if s.follow != nil && s.follow.leaderID == peer {
+		s.followerDialFailed(now)
+	}
+	return s.flush()
+}
+
+// OnPeerMessage delivers a message received on a peer connection.
+func (s *Server) OnPeerMessage(now int64, conn ConnID, msg any) []Effect {
+	if s.exited {
+		return nil
+	}
+	pc, ok := s.peers[conn]
+	if !ok {
+		return nil
+	}
+	if pc.ch == Election {
+		s.electionMessage(now, conn, pc.sid, msg)
+		return s.flush()
+	}
+	pkt, ok := msg.(QuorumPacket)
+	if !ok {
+		if b, isBytes := msg.([]byte); isBytes {
+			var err error
+			if pkt, err = DecodeQuorumPacket(b); err != nil {
+				s.quorumProtocolError(now, conn, err.Error())
+				return s.flush()
+			}
+		} else {
+			s.quorumProtocolError(now, conn, "unexpected message type on quorum channel")
+			return s.flush()
+		}
+	}
+	if s.lead != nil {
+		s.leaderReceive(now, conn, pkt)
+	} else if s.follow != nil && s.follow.conn == conn {
+		s.followerReceive(now, pkt)
+	}
+	return s.flush()
+}
+
+// OnPeerClosed reports that a peer connection broke (or the peer closed it).
+func (s *Server) OnPeerClosed(now int64, conn ConnID) []Effect {
+	if s.exited {
+		return nil
+	}
+	pc, ok := s.peers[conn]
+	if !ok {
+		return nil
+	}
+	delete(s.peers, conn)
+	if pc.ch == Election {
+		s.electionPeerDown(now, conn, pc.sid)
+	} else if s.lead != nil {
+		s.dropLearner(now, conn, "connection closed")
+	} else if s.follow != nil && s.follow.conn == conn {
+		s.followerLost(now, "connection to leader closed")
+	}
+	return s.flush()
+}
+
+func (s *Server) closePeer(conn ConnID) {
+	if _, ok := s.peers[conn]; ok {
+		delete(s.peers, conn)
+		s.emit(CloseConn{Conn: conn})
+	}
+}
+
+func (s *Server) quorumProtocolError(now int64, conn ConnID, why string) {
+	if s.lead != nil {
+		s.dropLearner(now, conn, why)
+	} else if s.follow != nil && s.follow.conn == conn {
+		s.followerLost(now, why)
+	} else {
+		s.closePeer(conn)
+	}
+}
+
+// OnDiskDone reports the completion of a disk effect (AppendTxns, RollAndSnapshot,
+// WriteEpoch).
+func (s *Server) OnDiskDone(now int64, op OpID, err error) []Effect {
+	if s.exited {
+		return nil
+	}
+	if then, ok := s.diskWait[op]; ok {
+		delete(s.diskWait, op)
+		then(now, err)
+	}
+	return s.flush()
+}
+
+// OnReloaded reports the completion of a Truncate or Reload effect with the reloaded
+// database.
+func (s *Server) OnReloaded(now int64, op OpID, rec Recovered, err error) []Effect {
+	if s.exited {
+		return nil
+	}
+	if then, ok := s.reloadWait[op]; ok {
+		delete(s.reloadWait, op)
+		then(now, rec, err)
+	}
+	return s.flush()
+}
+
+// --- mode changes ---
+
+// leaveRole ends the current LEADING/FOLLOWING role: connections closed, timers cancelled,
+// the database fast-forwarded to everything logged (ZK-2845) unless skipFastForward.
+func (s *Server) leaveRole(now int64, fastForward bool) {
+	s.gen++
+	s.dropLogCallbacks()
+	if s.lead != nil {
+		s.endLeading(now)
+	}
+	if s.follow != nil {
+		s.endFollowing(now)
+	}
+	if fastForward {
+		s.fastForward(now)
+	}
+	s.disconnectClients(now)
+}
+
+// fastForward makes memory equal to everything handed to the log: queued txns are flushed
+// and every pending txn is applied (fastForwardDataBase).
+func (s *Server) fastForward(now int64) {
+	s.flushAllLog()
+	for _, p := range s.db.unapplied() {
+		if p.Zxid <= s.log.appendedMax {
+			s.applyLogged(now, p)
+		}
+	}
+	s.db.pending = nil
+}
+
+// flushAllLog hands every queued txn to the disk now, whatever is in flight.
+func (s *Server) flushAllLog() {
+	for len(s.log.queued) > 0 {
+		if s.log.inFlight != 0 {
+			// A batch is in flight: chain the rest after it (the harness runs disk ops in order).
+			rest := s.log.queued
+			s.log.queued = nil
+			entries := make([]Proposal, len(rest))
+			for i, t := range rest {
+				entries[i] = t.p
+			}
+			op := s.newOp()
+			s.emit(AppendTxns{Op: op, Entries: entries, Fsync: true})
+			s.log.appendedMax = max(s.log.appendedMax, entries[len(entries)-1].Zxid)
+			last := entries[len(entries)-1].Zxid
+			s.afterDisk(op, func(now int64, err error) {
+				if err == nil {
+					s.log.durableMax = max(s.log.durableMax, last)
+					s.emit(Logged{Zxid: last})
+				}
+			})
+			return
+		}
+		s.flushLog()
+	}
+}
+
+func (s *Server) setMode(m Mode, leader int64) {
+	s.mode = m
+	s.emit(ModeChanged{Mode: m, Leader: leader, Epoch: s.currentEpoch})
+}
+
+func paramsFrom(cfg *Config) (params, error) {
+	if cfg == nil {
+		return params{}, errorf("nil config")
+	}
+	if cfg.TickTimeMs <= 0 || cfg.InitLimit <= 0 || cfg.SyncLimit <= 0 {
+		return params{}, errorf("config needs positive tickTime, initLimit and syncLimit (got %d, %d, %d)",
+			cfg.TickTimeMs, cfg.InitLimit, cfg.SyncLimit)
+	}
+	p := params{tickNs: int64(cfg.TickTimeMs) * 1e6, initLimit: int64(cfg.InitLimit),
+		syncLimit: int64(cfg.SyncLimit), snapCount: max(cfg.SnapCount, 2),
+		minSessionTimeoutMs: int32(cfg.MinSessionTimeoutMs), maxSessionTimeoutMs: int32(cfg.MaxSessionTimeoutMs),
+		voters: cfg.Voters()}
+	if p.minSessionTimeoutMs <= 0 {
+		p.minSessionTimeoutMs = int32(2 * cfg.TickTimeMs)
+	}
+	if p.maxSessionTimeoutMs <= 0 {
+		p.maxSessionTimeoutMs = int32(20 * cfg.TickTimeMs)
+	}
+	if len(p.voters) == 0 {
+		return params{}, errorf("config has no participants")
+	}
+	return p, nil
+}
