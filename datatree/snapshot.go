@@ -1,0 +1,116 @@
+package datatree
+
+import (
+	"fmt"
+
+	"github.com/zabsim/zabsim/internal/jute"
+)
+
+// SerializeTo writes the tree section of a snapshot (DataTree.serialize): the ACL cache,
+// then every node depth-first from the root as (string path, buffer data, long acl,
+// StatPersisted) with the root's path written as "", then the terminator string "/".
+// Children are written in sorted order and the ACL cache in id order (ZooKeeper uses
+// hash order), so equal trees give equal bytes. Watches are not part of a snapshot.
+func (t *Tree) SerializeTo(e *jute.Encoder) {
+	t.acls.encode(e)
+	t.walk(RootPath, func(path string, n *node) {
+		if path == RootPath {
+			path = ""
+		}
+		e.String(path)
+		e.Buffer(n.data)
+		e.Long(n.acl)
+		n.stat.Encode(e)
+	})
+	e.String("/")
+}
+
+// SerializeBytes returns SerializeTo's bytes (the tree part of a SNAP sync).
+func (t *Tree) SerializeBytes() []byte {
+	var e jute.Encoder
+	t.SerializeTo(&e)
+	return e.Buf
+}
+
+// DeserializeFrom reads a tree section written by SerializeTo or by ZooKeeper
+// (DataTree.deserialize). Nodes must come parent before child; a node whose parent has
+// not been read, a repeated path, or a malformed record is an error naming the path
+// and offset. ACL usage is recounted from the nodes and unused ACLs are purged.
+// lastProcessedZxid is 0: the caller sets it from the snapshot's name.
+func DeserializeFrom(d *jute.Decoder) (*Tree, error) {
+	t := newEmpty()
+	t.acls.decode(d)
+	if d.Err() != nil {
+		return nil, fmt.Errorf("datatree: reading snapshot acl cache: %w", d.Err())
+	}
+	for {
+		at := d.Offset()
+		path := d.String("node path")
+		if d.Err() != nil {
+			return nil, fmt.Errorf("datatree: reading snapshot nodes: %w", d.Err())
+		}
+		if path == "/" {
+			break
+		}
+		n := &node{}
+		n.data = d.Buffer("node data")
+		n.acl = d.Long("node acl")
+		n.stat.Decode(d)
+		if d.Err() != nil {
+			return nil, fmt.Errorf("datatree: reading snapshot node %q: %w", path, d.Err())
+		}
+		if err := t.addLoaded(path, n); err != nil {
+			return nil, fmt.Errorf("datatree: snapshot node at offset %d: %w", at, err)
+		}
+	}
+	if t.nodes[RootPath] == nil {
+		return nil, fmt.Errorf("datatree: snapshot has no root node")
+	}
+	t.acls.purgeUnused()
+	return t, nil
+}
+
+// addLoaded links one deserialized node into the tree.
+func (t *Tree) addLoaded(path string, n *node) error {
+	if path == "" {
+		if len(t.nodes) != 0 {
+			return fmt.Errorf("root node is not the first node")
+		}
+		t.putNode(RootPath, n)
+		t.acls.addUsage(n.acl)
+		return nil
+	}
+	parentName, childName, ok := parentOf(path)
+	if !ok || childName == "" {
+		return fmt.Errorf("invalid node path %q", path)
+	}
+	parent := t.get(parentName)
+	if parent == nil || len(t.nodes) == 0 {
+		return fmt.Errorf("invalid datatree, unable to find parent %q of path %q", parentName, path)
+	}
+	if _, dup := t.nodes[path]; dup {
+		return fmt.Errorf("node %q appears twice", path)
+	}
+	t.putNode(path, n)
+	t.acls.addUsage(n.acl)
+	parent.addChild(childName)
+	t.registerOwner(path, n.stat.EphemeralOwner)
+	return nil
+}
+
+// Clone returns a deep copy of the tree's contents (nodes, ACLs, digest, zxids) via
+// its snapshot encoding; watches are not copied.
+func (t *Tree) Clone() *Tree {
+	c, err := DeserializeFrom(jute.NewDecoder(t.SerializeBytes(), 0))
+	if err != nil {
+		panic(fmt.Sprintf("datatree: a tree failed to read back its own snapshot: %v", err))
+	}
+	c.lastProcessedZxid = t.lastProcessedZxid
+	c.extendedTypes = t.extendedTypes
+	c.acls.index = max(c.acls.index, t.acls.index)
+	if t.lastZxidDigest != nil {
+		d := *t.lastZxidDigest
+		c.lastZxidDigest = &d
+	}
+	return c
+}
