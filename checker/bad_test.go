@@ -1,0 +1,331 @@
+package checker
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zabsim/zabsim/zab/clientproto"
+)
+
+// Each known-bad history is paired with its corrected twin, which must pass: the test
+// then shows that the checker tells the two apart, not merely that it complains.
+
+func TestLostAcknowledgedWrite(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(2, KindSetData, "/t/k").data("a").at(30, 40).ok(zx(1, 3)).stat(Stat{Mzxid: zx(1, 3), Version: 1, DataLength: 1}),
+		mk(2, KindSetData, "/t/k").data("b").at(50, 60).ok(zx(1, 4)).stat(Stat{Mzxid: zx(1, 4), Version: 2, DataLength: 1}),
+	)
+	good := []FinalServer{{Server: 1, Zxids: []int64{zx(1, 1), zx(1, 2), zx(1, 3), zx(1, 4)}}}
+	expectOK(t, Input{History: hist(ops...), Final: good})
+	// Server 2 ended in epoch 2 without zxid 1:3 (an ACK before fsync, then a crash).
+	lost := append(good, FinalServer{Server: 2, Zxids: []int64{zx(1, 1), zx(1, 2), zx(1, 4), zx(2, 1)}})
+	rep := expectFailure(t, Input{History: hist(ops...), Final: lost}, InvLostWrite)
+	if f := rep.Failures[0]; f.Zxid != zx(1, 3) || f.Ops[0] != 2 {
+		t.Fatalf("failure names the wrong write: %+v", f)
+	}
+	// Nobody has the last write at all.
+	short := []FinalServer{{Server: 1, Zxids: []int64{zx(1, 1), zx(1, 2), zx(1, 3)}}}
+	expectFailure(t, Input{History: hist(ops...), Final: short}, InvLostWrite)
+}
+
+func TestStaleReadGoingBackwardsInSession(t *testing.T) {
+	read := func(zxid int64, data string, mzxid int64) *ob {
+		return mk(3, KindGetData, "/t/k").got(data, Stat{Mzxid: mzxid, Czxid: zx(1, 2), DataLength: int32(len(data))})
+	}
+	ops := append(setupRoot(),
+		mk(2, KindSetData, "/t/k").data("a").at(30, 40).ok(zx(1, 3)).stat(Stat{Mzxid: zx(1, 3), Version: 1, DataLength: 1}),
+		read(zx(1, 3), "a", zx(1, 3)).at(50, 60).ok(zx(1, 3)),
+		// A stale follower read of the old value is legal...
+		mk(4, KindGetData, "/t/k").at(70, 80).ok(zx(1, 2)).got("", Stat{Mzxid: zx(1, 2), Czxid: zx(1, 2)}),
+	)
+	expectOK(t, Input{History: hist(ops...)})
+	// ...but not by the session that already saw zxid 1:3, even after a reconnect.
+	bad := append(ops, read(zx(1, 2), "", zx(1, 2)).at(90, 100).ok(zx(1, 2)))
+	bad[len(bad)-1].o.Server = 2
+	expectFailure(t, Input{History: hist(bad...)}, InvMonotonicSession)
+}
+
+func TestReadYourWrites(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(2, KindSetData, "/t/k").data("a").at(30, 40).ok(zx(1, 3)).stat(Stat{Mzxid: zx(1, 3), Version: 1, DataLength: 1}),
+	)
+	// The same session reads the old value afterwards, from a server behind its write.
+	bad := append(ops, mk(2, KindGetData, "/t/k").at(50, 60).ok(zx(1, 2)).got("", Stat{Mzxid: zx(1, 2), Czxid: zx(1, 2)}))
+	rep := Check(Input{History: hist(bad...)})
+	if !rep.Has(InvReadYourWrites) && !rep.Has(InvMonotonicSession) {
+		t.Fatalf("want a session failure, got:\n%s", rep.String())
+	}
+	// If the write's outcome was unknown (connection lost), the read is legal.
+	unknown := append(setupRoot(), mk(2, KindSetData, "/t/k").data("a").at(30, 0).unknown(UnknownConnectionLoss),
+		mk(2, KindGetData, "/t/k").at(50, 60).ok(zx(1, 2)).got("", Stat{Mzxid: zx(1, 2), Czxid: zx(1, 2)}))
+	expectOK(t, Input{History: hist(unknown...)})
+}
+
+// twoLeaders feeds a replica checker two servers that each believe they lead epoch 1
+// and commit different txns at the same zxid.
+func TestTwoLeadersCommittingInOneEpoch(t *testing.T) {
+	r := NewReplicas()
+	r.LeaderEstablished(1, 1, 100)
+	r.Committed(1, zx(1, 1), []byte("create /a"), 11, true, 110)
+	r.LeaderEstablished(2, 1, 120)
+	r.Committed(2, zx(1, 1), []byte("create /b"), 12, true, 130)
+	rep := expectFailure(t, Input{Replicas: r}, InvOneLeaderPerEpoch)
+	for _, inv := range []string{InvSameTxnAtZxid, InvDigest} {
+		if !rep.Has(inv) {
+			t.Errorf("also want %s, got:\n%s", inv, rep.String())
+		}
+	}
+	// A new leader in a new epoch is fine.
+	ok := NewReplicas()
+	ok.LeaderEstablished(1, 1, 100)
+	ok.Committed(1, zx(1, 1), []byte("create /a"), 11, true, 110)
+	ok.LeaderEstablished(2, 2, 120)
+	ok.Committed(2, zx(1, 1), []byte("create /a"), 11, true, 125)
+	ok.Committed(2, zx(2, 1), []byte("create /b"), 12, true, 130)
+	expectOK(t, Input{Replicas: ok})
+}
+
+func TestDivergentTxnsAtOneZxid(t *testing.T) {
+	r := NewReplicas()
+	r.Logged(1, zx(1, 5), []byte{1, 2, 3}, 10)
+	r.Logged(2, zx(1, 5), []byte{1, 2, 3}, 11)
+	expectOK(t, Input{Replicas: r})
+	r.Logged(3, zx(1, 5), []byte{1, 2, 4}, 12)
+	rep := expectFailure(t, Input{Replicas: r}, InvSameTxnAtZxid)
+	if f := rep.Failures[0]; f.Zxid != zx(1, 5) || f.Servers[1] != 3 {
+		t.Fatalf("failure names the wrong place: %+v", f)
+	}
+}
+
+func TestWrongSequentialSuffix(t *testing.T) {
+	seq := func(s int64, call, ret int64, name string, z int64) *ob {
+		return mk(s, KindCreate, "/t/k/q-").flags(clientproto.FlagPersistentSequential).at(call, ret).ok(z).created(name)
+	}
+	good := append(setupRoot(),
+		seq(2, 30, 40, "/t/k/q-0000000000", zx(1, 3)),
+		seq(3, 50, 60, "/t/k/q-0000000001", zx(1, 4)),
+	)
+	expectOK(t, Input{History: hist(good...)})
+	// The second create, strictly after the first, got the same suffix.
+	dup := append(setupRoot(),
+		seq(2, 30, 40, "/t/k/q-0000000000", zx(1, 3)),
+		seq(3, 50, 60, "/t/k/q-0000000000", zx(1, 4)),
+	)
+	expectFailure(t, Input{History: hist(dup...)}, InvLinearizable)
+	// A suffix that is not ten digits.
+	short := append(setupRoot(), seq(2, 30, 40, "/t/k/q-1", zx(1, 3)))
+	expectFailure(t, Input{History: hist(short...)}, InvLinearizable)
+	// A suffix going down in real time.
+	down := append(setupRoot(),
+		seq(2, 30, 40, "/t/k/q-0000000005", zx(1, 3)),
+		seq(3, 50, 60, "/t/k/q-0000000004", zx(1, 4)),
+	)
+	expectFailure(t, Input{History: hist(down...)}, InvLinearizable)
+}
+
+func TestWrongStatVersion(t *testing.T) {
+	set := func(s int64, call, ret int64, data string, z int64, version int32) *ob {
+		return mk(s, KindSetData, "/t/k").data(data).at(call, ret).ok(z).
+			stat(Stat{Mzxid: z, Version: version, DataLength: int32(len(data))})
+	}
+	good := append(setupRoot(), set(2, 30, 40, "a", zx(1, 3), 1), set(3, 50, 60, "bb", zx(1, 4), 2))
+	expectOK(t, Input{History: hist(good...)})
+	bad := append(setupRoot(), set(2, 30, 40, "a", zx(1, 3), 1), set(3, 50, 60, "bb", zx(1, 4), 3))
+	rep := expectFailure(t, Input{History: hist(bad...)}, InvLinearizable)
+	if !strings.Contains(rep.Failures[0].Explanation, "#3") {
+		t.Fatalf("explanation does not name op #3: %s", rep.Failures[0].Explanation)
+	}
+}
+
+func TestLostUpdateWithVersions(t *testing.T) {
+	// Two conditional setData on version 0 cannot both succeed.
+	ops := append(setupRoot(),
+		mk(2, KindSetData, "/t/k").data("a").ver(0).at(30, 40).ok(zx(1, 3)),
+		mk(3, KindSetData, "/t/k").data("b").ver(0).at(35, 45).ok(zx(1, 4)),
+	)
+	expectFailure(t, Input{History: hist(ops...)}, InvLinearizable)
+	ops[3] = mk(3, KindSetData, "/t/k").data("b").ver(0).at(35, 45).fail(clientproto.ErrBadVersion, zx(1, 4))
+	expectOK(t, Input{History: hist(ops...)})
+}
+
+func TestReadFromTheFuture(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(3, KindGetData, "/t/k").at(30, 40).ok(zx(1, 3)).got("x", Stat{Mzxid: zx(1, 3), Czxid: zx(1, 2), Version: 1, DataLength: 1}),
+		mk(2, KindSetData, "/t/k").data("x").at(50, 60).ok(zx(1, 3)),
+	)
+	expectFailure(t, Input{History: hist(ops...)}, InvNoFutureReads)
+}
+
+func TestReadIsSnapshotAtReplyZxid(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(2, KindSetData, "/t/k").data("a").at(30, 40).ok(zx(1, 3)),
+		mk(2, KindSetData, "/t/k").data("b").at(50, 60).ok(zx(1, 4)),
+	)
+	// At zxid 1:4 the value must be "b"; the server answers "a" with reply zxid 1:4.
+	bad := append(ops, mk(3, KindGetData, "/t/k").at(70, 80).ok(zx(1, 4)).got("a", Stat{Mzxid: zx(1, 3), Czxid: zx(1, 2), Version: 1, DataLength: 1}))
+	expectFailure(t, Input{History: hist(bad...)}, InvReadSnapshot)
+	// Wrong value for its mzxid.
+	wrong := append(ops, mk(3, KindGetData, "/t/k").at(70, 80).ok(zx(1, 3)).got("b", Stat{Mzxid: zx(1, 3), Czxid: zx(1, 2), Version: 1, DataLength: 1}))
+	expectFailure(t, Input{History: hist(wrong...)}, InvReadSnapshot)
+	// A missing child and a NoNode for a node that exists.
+	kids := append(ops, mk(1, KindCreate, "/t/k/c").at(90, 95).ok(zx(1, 5)),
+		mk(3, KindGetChildren, "/t/k").at(100, 110).ok(zx(1, 5)).kids())
+	expectFailure(t, Input{History: hist(kids...)}, InvReadSnapshot)
+	none := append(ops, mk(1, KindCreate, "/t/k/c").at(90, 95).ok(zx(1, 5)),
+		mk(3, KindExists, "/t/k/c").at(100, 110).fail(clientproto.ErrNoNode, zx(1, 5)))
+	expectFailure(t, Input{History: hist(none...)}, InvReadSnapshot)
+	// The legal versions of the same reads.
+	fine := append(ops, mk(1, KindCreate, "/t/k/c").at(90, 95).ok(zx(1, 5)),
+		mk(3, KindGetChildren, "/t/k").at(100, 110).ok(zx(1, 5)).kids("c"),
+		mk(4, KindExists, "/t/k/c").at(100, 110).fail(clientproto.ErrNoNode, zx(1, 4)),
+		mk(5, KindGetData, "/t/k").at(70, 80).ok(zx(1, 3)).got("a", Stat{Mzxid: zx(1, 3), Czxid: zx(1, 2), Version: 1, DataLength: 1}))
+	expectOK(t, Input{History: hist(fine...)})
+}
+
+func TestWriteZxidOrder(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(2, KindCreate, "/t/k/a").at(30, 40).ok(zx(1, 4)),
+		mk(3, KindCreate, "/t/k/b").at(50, 60).ok(zx(1, 3)),
+	)
+	expectFailure(t, Input{History: hist(ops...)}, InvZxidRealTime)
+	dup := append(setupRoot(),
+		mk(2, KindCreate, "/t/k/a").at(30, 40).ok(zx(1, 3)),
+		mk(3, KindCreate, "/t/k/b").at(35, 60).ok(zx(1, 3)),
+	)
+	expectFailure(t, Input{History: hist(dup...)}, InvUniqueZxid)
+}
+
+func TestMultiIsAtomic(t *testing.T) {
+	multi := mk(2, KindMulti, "").at(30, 40).subs(
+		SubOp{Kind: KindCreate, Path: "/t/k/a", Data: []byte("1")},
+		SubOp{Kind: KindSetData, Path: "/t/k/missing", Data: []byte("2"), Version: -1},
+	).fail(clientproto.ErrNoNode, zx(1, 3)).results(SubResult{Err: 0}, SubResult{Err: clientproto.ErrNoNode})
+	// The failed multi must not have created /t/k/a: a later create of it succeeds.
+	good := append(setupRoot(), multi, mk(3, KindCreate, "/t/k/a").at(50, 60).ok(zx(1, 4)))
+	expectOK(t, Input{History: hist(good...)})
+	bad := append(setupRoot(), multi, mk(3, KindCreate, "/t/k/a").at(50, 60).fail(clientproto.ErrNodeExists, zx(1, 4)))
+	expectFailure(t, Input{History: hist(bad...)}, InvLinearizable)
+}
+
+func TestEphemeralOutlivesClosedSession(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(2, KindCreate, "/t/k/e").flags(clientproto.FlagEphemeral).at(30, 40).ok(zx(1, 3)),
+		mk(2, KindCloseSession, "").at(50, 60).ok(zx(1, 4)),
+	)
+	good := append(ops, mk(3, KindCreate, "/t/k/e").at(70, 80).ok(zx(1, 5)))
+	expectOK(t, Input{History: hist(good...)})
+	bad := append(ops, mk(3, KindCreate, "/t/k/e").at(70, 80).fail(clientproto.ErrNodeExists, zx(1, 5)))
+	expectFailure(t, Input{History: hist(bad...)}, InvLinearizable)
+	// Replica view: a server still holding the ephemeral after the close committed.
+	r := NewReplicas()
+	r.SessionClosed(2, zx(1, 4))
+	r.Ephemerals(1, zx(1, 3), []EphemeralNode{{Path: "/t/k/e", Owner: 2}}, 10)
+	expectOK(t, Input{Replicas: r})
+	r.Ephemerals(1, zx(1, 5), []EphemeralNode{{Path: "/t/k/e", Owner: 2}}, 20)
+	expectFailure(t, Input{Replicas: r}, InvEphemeralOwner)
+}
+
+func TestCommittedPrefixAndDigests(t *testing.T) {
+	r := NewReplicas()
+	for s := 1; s <= 2; s++ {
+		r.Committed(s, zx(1, 1), nil, 100, true, 10)
+		r.Committed(s, zx(1, 2), nil, 200, true, 20)
+	}
+	expectOK(t, Input{Replicas: r})
+	// Server 3 skips 1:2 (a follower that missed a txn).
+	r.Committed(3, zx(1, 1), nil, 100, true, 30)
+	r.Committed(3, zx(1, 3), nil, 300, true, 40)
+	expectFailure(t, Input{Replicas: r}, InvCommittedPrefix)
+	// A follower that kept a txn it should have truncated shows a different digest.
+	d := NewReplicas()
+	d.Committed(1, zx(2, 1), nil, 500, true, 10)
+	d.Recovered(2, zx(2, 1), 999, true, 20)
+	expectFailure(t, Input{Replicas: d}, InvDigest)
+	// The later server learning of an earlier gap: server 1 has 1:1,1:3, then 2 commits 1:2.
+	g := NewReplicas()
+	g.Committed(1, zx(1, 1), nil, 0, false, 10)
+	g.Committed(1, zx(1, 3), nil, 0, false, 20)
+	g.Committed(2, zx(1, 1), nil, 0, false, 30)
+	g.Committed(2, zx(1, 2), nil, 0, false, 40)
+	expectFailure(t, Input{Replicas: g}, InvCommittedPrefix)
+}
+
+func TestEpochsMonotonic(t *testing.T) {
+	r := NewReplicas()
+	r.Epoch(1, AcceptedEpoch, 3, 10)
+	r.Epoch(1, CurrentEpoch, 3, 20)
+	expectOK(t, Input{Replicas: r})
+	r.Epoch(1, AcceptedEpoch, 2, 30) // read back after a crash: the write was not durable
+	expectFailure(t, Input{Replicas: r}, InvEpochMonotonic)
+}
+
+func TestLiveness(t *testing.T) {
+	timing := Timing{TickTimeMs: 2000, InitLimit: 10, SyncLimit: 5}
+	bound := int64(LivenessBound(timing))
+	r := NewReplicas()
+	r.LeaderEstablished(1, 1, 10)
+	r.LeaderLost(1, 20)
+	live := &Liveness{HealedAt: 100, EndAt: 100 + bound + 1, Timing: timing}
+	expectFailure(t, Input{Replicas: r, Liveness: live}, InvLeaderElected)
+	r.LeaderEstablished(2, 2, 200)
+	r.Committed(1, zx(2, 1), nil, 7, true, 300)
+	r.Committed(2, zx(2, 1), nil, 7, true, 300)
+	expectOK(t, Input{Replicas: r, Liveness: live})
+	r.Committed(2, zx(2, 2), nil, 8, true, 400)
+	expectFailure(t, Input{Replicas: r, Liveness: live}, InvConverged)
+	// A run that ends before the deadline cannot be judged.
+	early := &Liveness{HealedAt: 100, EndAt: 200, Timing: timing}
+	if rep := Check(Input{Replicas: NewReplicas(), Liveness: early}); rep.Verdict != VerdictInconclusive {
+		t.Fatalf("want inconclusive, got %s", rep.String())
+	}
+	pending := hist(mk(2, KindGetData, "/t").at(50, 0).unknown(UnknownPending))
+	expectFailure(t, Input{History: pending, Liveness: live}, InvOpsComplete)
+}
+
+func TestCrashVerdictWins(t *testing.T) {
+	ops := append(setupRoot(), mk(2, KindCreate, "/t/k/a").at(30, 40).ok(zx(1, 4)),
+		mk(3, KindCreate, "/t/k/b").at(50, 60).ok(zx(1, 3)))
+	rep := Check(Input{History: hist(ops...), Crash: "server 2 panicked: boom"})
+	if rep.Verdict != VerdictCrash || !rep.Has(InvZxidRealTime) {
+		t.Fatalf("want crash verdict with the other failures kept, got:\n%s", rep.String())
+	}
+}
+
+func TestMalformedHistoryIsReported(t *testing.T) {
+	for name, o := range map[string]*ob{
+		"bad kind":       mk(1, Kind(99), "/a").at(0, 1).ok(1),
+		"bad outcome":    mk(1, KindGetData, "/a").at(0, 1),
+		"return < call":  mk(1, KindGetData, "/a").at(5, 1).ok(1),
+		"bad path":       mk(1, KindCreate, "a/b").at(0, 1).ok(1),
+		"bad multi sub":  mk(1, KindMulti, "").subs(SubOp{Kind: KindGetData, Path: "/a"}).at(0, 1).ok(1),
+		"multi results":  mk(1, KindMulti, "").subs(SubOp{Kind: KindCheck, Path: "/a"}).results(SubResult{}, SubResult{}).at(0, 1).ok(1),
+		"trailing slash": mk(1, KindSetData, "/a/").at(0, 1).ok(1),
+	} {
+		rep := Check(Input{History: hist(o)})
+		if !rep.Has(InvHistoryWellFormed) {
+			t.Errorf("%s: want %s, got:\n%s", name, InvHistoryWellFormed, rep.String())
+		}
+	}
+}
+
+func TestVisualizationWrittenWithAnnotations(t *testing.T) {
+	dir := t.TempDir()
+	ops := append(setupRoot(),
+		mk(2, KindSetData, "/t/k").data("a").ver(0).at(30, 40).ok(zx(1, 3)),
+		mk(3, KindSetData, "/t/k").data("b").ver(0).at(35, 45).ok(zx(1, 4)),
+	)
+	rep := Check(Input{History: hist(ops...), Options: Options{VisualizeDir: dir},
+		Annotations: []Annotation{{Tag: "nemesis", Start: 25, End: 50, Description: "partition {1} | {2,3}"}}})
+	if len(rep.Visualizations) != 1 {
+		t.Fatalf("want one visualisation, got %v\n%s", rep.Visualizations, rep.String())
+	}
+	html, err := os.ReadFile(rep.Visualizations[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(rep.Visualizations[0]) != dir || !strings.Contains(string(html), "partition {1} | {2,3}") {
+		t.Fatalf("visualisation lacks the annotation")
+	}
+}

@@ -1,0 +1,207 @@
+package checker
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Options tune Check. The zero value is usable.
+type Options struct {
+	// PartitionBudget is the wall-clock budget Porcupine gets per partition (default 10 s).
+	// A partition that runs out is reported as inconclusive, never as a pass or a failure.
+	PartitionBudget time.Duration
+	// VisualizeDir, if set, receives one Porcupine HTML file per failing or inconclusive
+	// partition, annotated with Annotations.
+	VisualizeDir string
+	// SkipLinearizability turns the Porcupine layer off (the read layer still runs).
+	SkipLinearizability bool
+}
+
+// Annotation marks an interval (a fault, a leader's reign) on the visualisation.
+type Annotation struct {
+	Tag         string // the row, e.g. "nemesis" or "leader"
+	Start, End  int64  // virtual ns; End < Start marks a point
+	Description string
+	Details     string
+}
+
+// FinalServer is one server's committed history at the end of the run, for the
+// lost-write check.
+type FinalServer struct {
+	Server int
+	// SnapshotZxid: txns at or below it are inside a snapshot and not listed in Zxids.
+	SnapshotZxid int64
+	// Zxids are the zxids of the txns after SnapshotZxid in the server's final history
+	// (its log, replayed as recovery would), increasing.
+	Zxids []int64
+}
+
+// Input is everything one run gives the checker. Only History is required.
+type Input struct {
+	History History
+	// Replicas is the online replica checker the harness fed during the run (optional).
+	Replicas *Replicas
+	// Final are the servers' final histories (optional); with them every acknowledged write
+	// must be present (InvLostWrite).
+	Final []FinalServer
+	// Liveness, if set, turns on the liveness checks.
+	Liveness *Liveness
+	// Annotations for the visualisation (faults, leader changes).
+	Annotations []Annotation
+	// Crash, if the run itself crashed (a server panic, a harness error), is reported as
+	// VerdictCrash with this message.
+	Crash   string
+	Options Options
+}
+
+// Check judges one run: the history's well-formedness, linearizability of the writes
+// (Porcupine), the session and read guarantees, the replica invariants collected online,
+// lost acknowledged writes, and liveness. It never panics on a malformed history: bad
+// entries are reported as InvHistoryWellFormed failures.
+func Check(in Input) Report {
+	var rep Report
+	h := &in.History
+	rep.Stats.Ops = len(h.Ops)
+	if in.Crash != "" {
+		rep.Failures = append(rep.Failures, Failure{Invariant: InvCrash, Explanation: in.Crash})
+	}
+	if bad := validate(h); len(bad) > 0 {
+		rep.Failures = append(rep.Failures, bad...)
+		rep.finish()
+		return rep
+	}
+	for i := range h.Ops {
+		if h.Ops[i].Outcome == OutcomeUnknown {
+			rep.Stats.UnknownOps++
+		}
+	}
+	if !in.Options.SkipLinearizability {
+		checkLinearizable(h, &in, &rep)
+	}
+	rep.Failures = append(rep.Failures, checkReads(h, &rep.Stats)...)
+	if in.Replicas != nil {
+		rep.Failures = append(rep.Failures, in.Replicas.Failures()...)
+	}
+	if len(in.Final) > 0 {
+		rep.Failures = append(rep.Failures, checkLostWrites(h, in.Final)...)
+	}
+	if in.Liveness != nil {
+		fs, inconclusive := in.Liveness.check(h, in.Replicas)
+		rep.Failures = append(rep.Failures, fs...)
+		if inconclusive != "" {
+			rep.Inconclusive = append(rep.Inconclusive, inconclusive)
+		}
+	}
+	rep.finish()
+	return rep
+}
+
+// validate reports entries no correct recorder produces; the checks below rely on them
+// being absent.
+func validate(h *History) []Failure {
+	var bad []Failure
+	add := func(i int, format string, args ...any) {
+		if len(bad) < 20 {
+			bad = append(bad, Failure{Invariant: InvHistoryWellFormed, Ops: []int{i},
+				Explanation: fmt.Sprintf("op %d: ", i) + fmt.Sprintf(format, args...)})
+		}
+	}
+	for i := range h.Ops {
+		o := &h.Ops[i]
+		switch {
+		case o.Kind < KindCreate || o.Kind > KindSessionExpired:
+			add(i, "unknown kind %d", o.Kind)
+		case o.Outcome < OutcomeOK || o.Outcome > OutcomeUnknown:
+			add(i, "unknown outcome %d", o.Outcome)
+		case o.Outcome != OutcomeUnknown && o.Return < o.Call:
+			add(i, "returns at %d before its call at %d", o.Return, o.Call)
+		case o.Kind == KindMulti && o.Outcome == OutcomeOK && len(o.Result.Multi) != 0 && len(o.Result.Multi) != len(o.SubOps):
+			add(i, "multi has %d sub-ops but %d results", len(o.SubOps), len(o.Result.Multi))
+		case needsPath(o.Kind) && !validPath(o.Path):
+			add(i, "bad path %q", o.Path)
+		}
+		for _, s := range o.SubOps {
+			if !validPath(s.Path) || s.Kind == KindMulti || !s.Kind.IsWrite() {
+				add(i, "bad multi sub-op %s %q", s.Kind, s.Path)
+				break
+			}
+		}
+	}
+	return bad
+}
+
+func needsPath(k Kind) bool {
+	return k != KindMulti && k != KindCloseSession && k != KindSessionExpired
+}
+
+func validPath(p string) bool {
+	return len(p) > 0 && p[0] == '/' && (p == "/" || p[len(p)-1] != '/')
+}
+
+// checkLostWrites fails every acknowledged write that the final histories do not hold: a
+// server whose history reaches past its zxid lacks it, or no server reaches it at all.
+func checkLostWrites(h *History, final []FinalServer) []Failure {
+	var out []Failure
+	reach := int64(0)
+	for _, f := range final {
+		reach = max(reach, f.lastZxid())
+	}
+	for i := range h.Ops {
+		o := &h.Ops[i]
+		z := writeZxid(o)
+		if z <= 0 || o.Kind == KindCloseSession {
+			continue
+		}
+		if z > reach {
+			out = append(out, lostWrite(i, o, z, -1))
+			continue
+		}
+		for _, f := range final {
+			if z <= f.SnapshotZxid || z > f.lastZxid() {
+				continue
+			}
+			if _, ok := slices.BinarySearch(f.Zxids, z); !ok {
+				out = append(out, lostWrite(i, o, z, f.Server))
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (f *FinalServer) lastZxid() int64 {
+	if n := len(f.Zxids); n > 0 {
+		return max(f.SnapshotZxid, f.Zxids[n-1])
+	}
+	return f.SnapshotZxid
+}
+
+func lostWrite(i int, o *Op, z int64, server int) Failure {
+	where := "every server's final history ends before it"
+	servers := []int(nil)
+	if server >= 0 {
+		where = fmt.Sprintf("server %d's final history skips it", server)
+		servers = []int{server}
+	}
+	return Failure{Invariant: InvLostWrite, Ops: []int{i}, Zxid: z, Servers: servers,
+		Explanation: fmt.Sprintf("acknowledged write at zxid 0x%x is lost (%s): %s", z, where, o.Describe())}
+}
+
+// writeZxid is the zxid of an acknowledged (OK) write, or 0: the Stat's mzxid where the
+// reply carried one, else the reply zxid.
+func writeZxid(o *Op) int64 {
+	if !o.Kind.IsWrite() || o.Outcome != OutcomeOK {
+		return 0
+	}
+	if o.Kind == KindSetData && o.Result.Stat != nil {
+		return o.Result.Stat.Mzxid
+	}
+	if o.Kind == KindCreate && o.Result.Stat != nil {
+		return o.Result.Stat.Czxid
+	}
+	if o.ReplyZxid == NoZxid {
+		return 0
+	}
+	return o.ReplyZxid
+}
