@@ -46,6 +46,8 @@ type logFileReader struct {
 	path string
 	size int64
 	off  int64 // offset just after the last record returned
+	// entry is the encoded entry (header + body) of the last record returned.
+	entry []byte
 }
 
 // openLogFile opens path and checks its header. last says whether this is the newest log
@@ -123,6 +125,7 @@ func (r *logFileReader) next() (Txn, *LogEnd, error) {
 		return Txn{}, nil, corruptErr(r.path, start, "record body of %d bytes is shorter than a txn header", n)
 	}
 	r.off = start + recordPrefixSize + int64(n) + 1
+	r.entry = entry
 	return t, nil, nil
 }
 
@@ -181,6 +184,7 @@ type LogIterator struct {
 	cur       *logFileReader
 	curName   string
 	txn       Txn
+	entry     []byte
 	ends      []FileEnd
 	err       error
 }
@@ -236,7 +240,7 @@ func (it *LogIterator) Next() bool {
 			continue
 		}
 		it.reached = true
-		it.txn = t
+		it.txn, it.entry = t, it.cur.entry
 		return true
 	}
 	return false
@@ -272,6 +276,10 @@ func (it *LogIterator) closeCur() {
 
 // Txn returns the current txn (valid after Next returned true).
 func (it *LogIterator) Txn() Txn { return it.txn }
+
+// Entry returns the current txn's encoded entry (header and body, as DecodeTxn reads
+// it; the bytes datatree.DecodeEntry takes), valid until the next call to Next.
+func (it *LogIterator) Entry() []byte { return it.entry }
 
 // Position returns the file holding the current txn and the offset just after it.
 func (it *LogIterator) Position() (name string, offset int64) {

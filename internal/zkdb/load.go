@@ -1,0 +1,170 @@
+package zkdb
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/zabsim/zabsim/datatree"
+	"github.com/zabsim/zabsim/internal/jute"
+	"github.com/zabsim/zabsim/wal"
+)
+
+func errf(format string, args ...any) error { return fmt.Errorf("zkdb: "+format, args...) }
+
+func sortSessions(s []wal.Session) {
+	slices.SortFunc(s, func(a, b wal.Session) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+}
+
+// LoadReport says what Load found.
+type LoadReport struct {
+	// Snapshot is the snapshot loaded ("" if none: an empty database).
+	Snapshot string
+	// SnapshotZxid is the zxid of its name (where replay started, +1).
+	SnapshotZxid int64
+	// Skipped lists snapshots passed over, with why.
+	Skipped []wal.SkippedSnapshot
+	// TxnsReplayed counts the log txns applied after the snapshot.
+	TxnsReplayed int
+	// HighestZxid is FileTxnSnapLog.restore's answer: the highest zxid seen.
+	HighestZxid int64
+	// CreatedEmptySnapshot is set when an empty data dir got snapshot.0.
+	CreatedEmptySnapshot bool
+	// LogEnds says where and why each log file read stopped (torn tails show here).
+	LogEnds []wal.FileEnd
+}
+
+// LoadOptions tune Load; the zero value is ZooKeeper's startup.
+type LoadOptions struct {
+	// UpToZxid, when > 0, loads the state at that zxid: snapshots named after it are
+	// ignored and replay stops after it. A debugging aid (recover --upto); servers never
+	// set it.
+	UpToZxid int64
+	// maxSnapZxid is set by Truncate under SkipSnapshotsAfterTrunc.
+	maxSnapZxid int64
+}
+
+// Load is ZKDatabase.loadDataBase: forget everything in memory, then load the newest
+// valid snapshot and replay every logged txn after it (committed or not — the disk has no
+// commit marks), rebuilding the session table and the committed log. With no snapshot:
+// an empty log gives an empty database (and, unless NoAutoCreate, snapshot.0 on disk);
+// log entries without a snapshot are an error, as in ZooKeeper. A CRC error, an
+// undecodable txn, or a disk error fails the load: the server must not start.
+func (db *DB) Load(opts LoadOptions) (LoadReport, error) {
+	db.clear()
+	var rep LoadReport
+	maxSnap := int64(-1)
+	if opts.UpToZxid > 0 {
+		maxSnap = opts.UpToZxid
+	}
+	if opts.maxSnapZxid > 0 {
+		maxSnap = opts.maxSnapZxid
+	}
+	var loaded *datatree.Tree
+	info, found, skipped, err := wal.LoadSnapshot(db.cfg.FS, db.cfg.snapDir(), func(d *jute.Decoder) (err error) {
+		loaded, err = datatree.DeserializeFrom(d)
+		return err
+	}, wal.SnapshotLoadOptions{MaxZxid: maxSnap})
+	rep.Skipped = skipped
+	if err != nil {
+		return rep, errf("loading %s: %w", db.cfg.snapDir(), err)
+	}
+	if !found {
+		return rep, db.loadEmpty(&rep)
+	}
+	db.installSnapshot(loaded, info)
+	rep.Snapshot, rep.SnapshotZxid = info.Name, info.Zxid
+	err = db.replayLog(&rep, opts.UpToZxid)
+	db.loaded = err == nil
+	return rep, err
+}
+
+// installSnapshot makes a freshly read snapshot the in-memory state.
+func (db *DB) installSnapshot(tree *datatree.Tree, info wal.SnapshotInfo) {
+	if db.cfg.ExtendedTypes {
+		tree.EnableExtendedTypes()
+	}
+	tree.SetLastProcessedZxid(info.Zxid)
+	if info.Digest != nil && info.Digest.Zxid > 0 {
+		tree.SetSnapshotDigest(datatree.ZxidDigest{Zxid: info.Digest.Zxid, Version: info.Digest.Version, Digest: info.Digest.Digest})
+	}
+	db.tree = tree
+	for _, s := range info.Sessions {
+		db.sessions[s.ID] = s.TimeoutMs
+	}
+}
+
+// loadEmpty handles a data dir without a valid snapshot (FileTxnSnapLog.restore).
+func (db *DB) loadEmpty(rep *LoadReport) error {
+	last, err := wal.LastLoggedZxid(db.cfg.FS, db.cfg.logDir())
+	if err != nil && !isNotExist(err) {
+		return errf("no snapshot; reading the log: %w", err)
+	}
+	if err == nil && last != -1 {
+		return errf("no snapshot found in %s, but there are log entries (up to %#x) in %s: something is broken", db.cfg.snapDir(), last, db.cfg.logDir())
+	}
+	if db.cfg.NoAutoCreate {
+		db.tree.SetLastProcessedZxid(-1)
+		rep.HighestZxid = -1
+		db.loaded = true
+		return nil
+	}
+	if err := db.cfg.FS.MkdirAll(db.cfg.snapDir()); err != nil {
+		return errf("creating %s: %w", db.cfg.snapDir(), err)
+	}
+	if _, err := db.TakeSnapshot(false); err != nil {
+		return err
+	}
+	rep.CreatedEmptySnapshot = true
+	db.loaded = true
+	return nil
+}
+
+// replayLog is fastForwardFromEdits: apply every readable txn after the tree's zxid.
+func (db *DB) replayLog(rep *LoadReport, upTo int64) error {
+	start := db.tree.LastProcessedZxid()
+	rep.HighestZxid = start
+	it, err := wal.ReadLog(db.cfg.FS, db.cfg.logDir(), start+1)
+	if err != nil {
+		if isNotExist(err) {
+			return nil // no log directory yet: nothing logged
+		}
+		return errf("replaying log: %w", err)
+	}
+	defer it.Close()
+	for it.Next() {
+		e, err := datatree.DecodeEntry(it.Entry(), 0)
+		if err != nil {
+			name, off := it.Position()
+			return errf("replaying log: %s record ending at offset %d: %w", name, off, err)
+		}
+		if upTo > 0 && e.Header.Zxid > upTo {
+			break
+		}
+		if e.Header.Zxid > rep.HighestZxid || rep.HighestZxid == 0 {
+			rep.HighestZxid = e.Header.Zxid
+		}
+		db.applyDecoded(&e, it.Entry())
+		rep.TxnsReplayed++
+	}
+	rep.LogEnds = it.Ends()
+	if err := it.Err(); err != nil {
+		return errf("replaying log: %w", err)
+	}
+	return nil
+}
+
+// FastForward applies the logged txns the tree has not applied yet
+// (ZKDatabase.fastForwardDataBase, done when a follower leaves the quorum, ZK-2845).
+func (db *DB) FastForward() (LoadReport, error) {
+	var rep LoadReport
+	err := db.replayLog(&rep, 0)
+	return rep, err
+}
