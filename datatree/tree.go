@@ -79,12 +79,12 @@ type ZxidDigest struct {
 // all with zero stats. lastProcessedZxid is 0.
 func New() *Tree {
 	t := newEmpty()
-	t.putNode(RootPath, &node{acl: -1})
-	t.putNode(ZooKeeperPath, &node{acl: -1})
+	t.putNode(RootPath, &node{acl: -1, data: []byte{}})
+	t.putNode(ZooKeeperPath, &node{acl: -1, data: []byte{}})
 	t.nodes[RootPath].addChild("zookeeper")
-	t.putNode(QuotaPath, &node{acl: -1})
+	t.putNode(QuotaPath, &node{acl: -1, data: []byte{}})
 	t.nodes[ZooKeeperPath].addChild("quota")
-	t.putNode(ConfigPath, &node{acl: -1})
+	t.putNode(ConfigPath, &node{acl: -1, data: []byte{}})
 	t.nodes[ZooKeeperPath].addChild("config")
 	if _, code := t.setACL(ConfigPath, ReadACLUnsafe, -1); code != OK {
 		panic("datatree: the config node vanished while building a new tree")
@@ -102,6 +102,27 @@ func newEmpty() *Tree {
 		dataWatches:  newWatchTable(),
 		childWatches: newWatchTable(),
 	}
+}
+
+// InitConfig writes the dynamic configuration into /zookeeper/config as a server does
+// when it starts or reconfigures (ZKDatabase.initConfigInZKDatabase): data, version -1,
+// mzxid = the configuration's version, mtime = timeMs. It is not a txn and fires no
+// watch; the node is outside the digest.
+func (t *Tree) InitConfig(data []byte, configVersion, timeMs int64) {
+	n := t.nodes[ConfigPath]
+	if n == nil {
+		n = &node{acl: t.acls.convert(ReadACLUnsafe), data: []byte{}, stat: StatPersisted{Aversion: -1}}
+		t.putNode(ConfigPath, n)
+		if zk := t.nodes[ZooKeeperPath]; zk != nil {
+			zk.addChild("config")
+		}
+	}
+	t.change(ConfigPath, n, func() {
+		n.data = slices.Clone(data)
+		n.stat.Version = -1
+		n.stat.Mzxid = configVersion
+		n.stat.Mtime = timeMs
+	})
 }
 
 // EnableExtendedTypes turns on ZooKeeper's zookeeper.extendedTypesEnabled: TTL nodes
