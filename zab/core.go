@@ -117,6 +117,9 @@ func (s *Server) ID() int64 { return s.id }
 func (s *Server) emit(e Effect) { s.out = append(s.out, e) }
 
 func (s *Server) flush() []Effect {
+	if !s.exited {
+		s.flushLog()
+	}
 	out := s.out
 	s.out = nil
 	return out

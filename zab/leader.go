@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/zabsim/zabsim/datatree"
 	"github.com/zabsim/zabsim/internal/jute"
 )
 
@@ -65,6 +66,8 @@ type leader struct {
 	lastProposed  int64
 	lastCommitted int64
 	syncWaiters   map[int64][]syncWaiter // zxid -> syncs answered when it commits
+	prepper       *datatree.Prepper
+	prepSessions  *prepSessions
 }
 
 type syncWaiter struct {
@@ -437,6 +440,9 @@ func (s *Server) leaderCommit(now int64, e *entry) {
 		}
 	}
 	s.applyPending(now, e.Zxid)
+	if l.prepper != nil {
+		l.prepper.Applied(e.Zxid)
+	}
 	waiters := l.syncWaiters[e.Zxid]
 	delete(l.syncWaiters, e.Zxid)
 	for _, w := range waiters {

@@ -31,10 +31,11 @@ func (s *Server) drawSnapThreshold() {
 	s.log.snapAfter = half + roll
 }
 
-// logTxn queues p for the log; onDurable (may be nil) runs once its fsync completed.
+// logTxn queues p for the log; onDurable (may be nil) runs once its fsync completed. The
+// queue is flushed when the current input's effects are returned, so every txn that
+// arrived in one input (or while a batch was in flight) shares one fsync.
 func (s *Server) logTxn(p Proposal, onDurable func(now int64)) {
 	s.log.queued = append(s.log.queued, loggedTxn{p: p, onDurable: onDurable})
-	s.flushLog()
 }
 
 // flushLog starts the next batch unless one is in flight.
