@@ -36,8 +36,9 @@ type Cluster interface {
 	ClearDiskFaults()
 	// Drift sets a host clock's rate error in parts per million.
 	Drift(id int, ppm int64)
-	// EndWorkload stops issuing new client operations (those in flight finish or fail).
-	EndWorkload()
+	// StartLiveness marks the start of the liveness phase: the clients stop issuing new
+	// operations (those in flight finish or fail); the runner then heals every fault.
+	StartLiveness()
 
 	// Converged reports whether the ensemble is serving again: a leader is established,
 	// every server is up and has caught up with it, and no client operation is stuck.
@@ -136,8 +137,8 @@ type Judgement struct {
 	// shrinking keeps a failure only if the same check fails.
 	Check       string
 	Explanation string
-	// HistoryJSON and HTML are the client history and, on failure, Porcupine's
-	// visualisation; either may be empty.
-	HistoryJSON []byte
-	HTML        []byte
+	// HistoryJSON is the client history (may be empty); Visualizations are the
+	// Porcupine HTML files the checker wrote for failing partitions.
+	HistoryJSON    []byte
+	Visualizations []string
 }

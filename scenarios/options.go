@@ -45,21 +45,21 @@ func (c Config) ZooCfg() string {
 // OpMix weighs the kinds of client operation the workload issues. Weights are relative;
 // a zero weight turns the kind off.
 type OpMix struct {
-	Create, Set, Get, Delete, Children, Multi, Sync int
+	Create, Set, Get, Exists, Delete, Children, Multi, Sync int
 }
 
 func (m OpMix) String() string {
-	return fmt.Sprintf("create=%d set=%d get=%d delete=%d children=%d multi=%d sync=%d",
-		m.Create, m.Set, m.Get, m.Delete, m.Children, m.Multi, m.Sync)
+	return fmt.Sprintf("create=%d set=%d get=%d exists=%d delete=%d children=%d multi=%d sync=%d",
+		m.Create, m.Set, m.Get, m.Exists, m.Delete, m.Children, m.Multi, m.Sync)
 }
 
 // total is the sum of the weights.
 func (m OpMix) total() int {
-	return m.Create + m.Set + m.Get + m.Delete + m.Children + m.Multi + m.Sync
+	return m.Create + m.Set + m.Get + m.Exists + m.Delete + m.Children + m.Multi + m.Sync
 }
 
 // DefaultMix is a write-heavy mix over a few keys, good at finding lost or reordered writes.
-var DefaultMix = OpMix{Create: 20, Set: 35, Get: 25, Delete: 10, Children: 5, Multi: 3, Sync: 2}
+var DefaultMix = OpMix{Create: 20, Set: 35, Get: 20, Exists: 5, Delete: 10, Children: 5, Multi: 3, Sync: 2}
 
 // Workload is what the clients do during the run.
 type Workload struct {

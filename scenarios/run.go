@@ -110,7 +110,7 @@ func (r *runner) safetyPhase(o *Options) {
 // database) and waits for the ensemble to serve again.
 func (r *runner) livenessPhase(o *Options) {
 	r.note("liveness phase: heal network, clear disk faults, restart crashed servers, stop clients")
-	r.c.EndWorkload()
+	r.c.StartLiveness()
 	r.c.Heal()
 	r.c.ClearDiskFaults()
 	for _, id := range sortedKeys(r.drifted) {

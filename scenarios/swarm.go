@@ -63,7 +63,7 @@ func drawConfig(r *rand.Rand) Config {
 }
 
 func drawWorkload(r *rand.Rand, servers int) Workload {
-	mix := OpMix{Create: r.IntN(40), Set: 1 + r.IntN(40), Get: r.IntN(40), Delete: r.IntN(20),
+	mix := OpMix{Create: r.IntN(40), Set: 1 + r.IntN(40), Get: r.IntN(40), Exists: r.IntN(10), Delete: r.IntN(20),
 		Children: r.IntN(10), Multi: r.IntN(10), Sync: r.IntN(5)}
 	return Workload{
 		Clients:          1 + r.IntN(2*servers),

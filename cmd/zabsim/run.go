@@ -142,10 +142,7 @@ func writeReport(dir string, res *scenarios.Result, trace, reproCmd string) erro
 	if len(res.HistoryJSON) > 0 {
 		files["history.json"] = res.HistoryJSON
 	}
-	if len(res.HTML) > 0 {
-		files["porcupine.html"] = res.HTML
-	}
-	for _, name := range []string{"options.txt", "schedule.txt", "timeline.txt", "trace.txt", "summary.json", "history.json", "porcupine.html"} {
+	for _, name := range []string{"options.txt", "schedule.txt", "timeline.txt", "trace.txt", "summary.json", "history.json"} {
 		data, ok := files[name]
 		if !ok {
 			continue

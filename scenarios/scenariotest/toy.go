@@ -307,8 +307,8 @@ func (t *Toy) ClearDiskFaults() {
 // Drift implements scenarios.Cluster; the toy has no clocks to drift.
 func (t *Toy) Drift(id int, ppm int64) { t.logf("drift %d %dppm", id, ppm) }
 
-// EndWorkload implements scenarios.Cluster.
-func (t *Toy) EndWorkload() { t.workingOps = false }
+// StartLiveness implements scenarios.Cluster.
+func (t *Toy) StartLiveness() { t.workingOps = false }
 
 // Converged implements scenarios.Cluster.
 func (t *Toy) Converged() bool {
