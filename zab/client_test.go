@@ -1,0 +1,143 @@
+package zab
+
+import (
+	"testing"
+
+	cp "github.com/zabsim/zabsim/zab/clientproto"
+)
+
+// clientReplies returns the client messages server id sent on conn.
+func clientReplies(w *tworld, id int64, conn ConnID) []any {
+	var out []any
+	for _, e := range w.effects[id] {
+		if s, ok := e.(Send); ok && s.Conn == conn {
+			out = append(out, s.Msg)
+		}
+	}
+	return out
+}
+
+func TestClientOnFollowerWritesThroughLeaderAndReadsItsWrite(t *testing.T) {
+	w := newWorld(t, 3, V3_9_3)
+	w.startAll()
+	if !w.runUntil(10*tickNs, w.allServing) {
+		t.Fatal("no leader")
+	}
+	if l := w.leader(); l != 3 {
+		t.Fatalf("equal zxids: the highest sid must lead, got %d", l)
+	}
+	f := int64(1)
+	conn := ConnID(5000)
+	srv := w.servers[f]
+	w.run(f, srv.OnClientConnected(w.now, conn))
+	w.run(f, srv.OnClientMessage(w.now, conn, &cp.ConnectRequest{TimeoutMs: 100}))
+	w.runFor(50 * msNs)
+	got := clientReplies(w, f, conn)
+	if len(got) != 1 {
+		t.Fatalf("want one ConnectResponse, got %v", got)
+	}
+	resp := got[0].(*cp.ConnectResponse)
+	if resp.TimeoutMs != 4000 || resp.SessionID>>56 != f {
+		t.Fatalf("connect response %+v: want timeout clamped to 2×tickTime=4000 and an id minted by server 1", resp)
+	}
+	// Pipelined: create then read in the same session; the read waits for the write.
+	w.run(f, srv.OnClientMessage(w.now, conn, &cp.Request{Xid: 1, Op: cp.OpCreate,
+		Body: &cp.CreateRequest{Path: "/app1", Data: []byte("hello"), ACL: cp.OpenACLUnsafe}}))
+	w.run(f, srv.OnClientMessage(w.now, conn, &cp.Request{Xid: 2, Op: cp.OpGetData, Body: &cp.PathWatchRequest{Path: "/app1"}}))
+	w.runFor(50 * msNs)
+	got = clientReplies(w, f, conn)
+	if len(got) != 3 {
+		t.Fatalf("want 3 messages (connect, create, get), got %d", len(got))
+	}
+	create, get := got[1].(*cp.Reply), got[2].(*cp.Reply)
+	if create.Xid != 1 || create.Err != cp.ErrOK || create.Body.(*cp.PathResponse).Path != "/app1" {
+		t.Errorf("create reply %+v", create)
+	}
+	if get.Xid != 2 || get.Err != cp.ErrOK || string(get.Body.(*cp.DataResponse).Data) != "hello" {
+		t.Errorf("get reply %+v", get)
+	}
+	if get.Zxid < create.Zxid {
+		t.Errorf("read reply zxid 0x%x older than the write's 0x%x", get.Zxid, create.Zxid)
+	}
+	for _, id := range w.ids() {
+		if !hasNode(w.servers[id], "/app1") {
+			t.Errorf("server %d lacks /app1", id)
+		}
+	}
+	// A client that has seen more than a server has processed is refused.
+	conn2 := ConnID(5001)
+	w.run(2, w.servers[2].OnClientConnected(w.now, conn2))
+	w.run(2, w.servers[2].OnClientMessage(w.now, conn2, &cp.ConnectRequest{TimeoutMs: 4000, LastZxidSeen: makeZxid(9, 1)}))
+	closed := false
+	for _, e := range w.effects[2] {
+		if c, ok := e.(CloseConn); ok && c.Conn == conn2 {
+			closed = true
+		}
+	}
+	if !closed {
+		t.Error("connect with lastZxidSeen ahead of the server was not refused")
+	}
+}
+
+func TestSessionPasswordMatchesJavaRandom(t *testing.T) {
+	// Two calls agree and different ids differ; the generator is java.util.Random's LCG:
+	// new Random(0).nextInt() == -1155484576 (a well-known value).
+	r := newJavaRandom(0)
+	if v := r.next(32); v != -1155484576 {
+		t.Fatalf("java.util.Random(0).nextInt() = %d, want -1155484576", v)
+	}
+	a, b := sessionPassword(0x1000056c4210000), sessionPassword(0x1000056c4210001)
+	if len(a) != 16 || string(a) == string(b) {
+		t.Fatalf("passwords %x %x", a, b)
+	}
+}
+
+func FuzzDecodeQuorumPacket(f *testing.F) {
+	f.Add(QuorumPacket{Type: PacketProposal, Zxid: 0x100000001, Data: []byte("abc")}.Encode())
+	f.Add(QuorumPacket{Type: PacketUpToDate, Zxid: -1}.Encode())
+	f.Add([]byte{0, 0, 0, 99})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := DecodeQuorumPacket(b)
+		if err != nil {
+			return
+		}
+		q, err := DecodeQuorumPacket(p.Encode())
+		if err != nil || q.Type != p.Type || q.Zxid != p.Zxid || string(q.Data) != string(p.Data) {
+			t.Fatalf("re-decode of %v: %v %v", p, q, err)
+		}
+	})
+}
+
+func TestPlanSyncTable(t *testing.T) {
+	log := makeTxns(1, 1, 5) // (1,1)..(1,5)
+	cases := []struct {
+		name          string
+		peer, lastPro int64
+		want          SyncMode
+		op            int64
+		sends         int
+	}{
+		{"equal", makeZxid(1, 5), makeZxid(1, 5), SyncDiff, makeZxid(1, 5), 0},
+		{"ahead same epoch", makeZxid(1, 7), makeZxid(1, 5), SyncTrunc, makeZxid(1, 5), 0},
+		{"inside window", makeZxid(1, 3), makeZxid(1, 5), SyncDiff, makeZxid(1, 5), 2},
+		{"new epoch zxid", makeZxid(2, 0), makeZxid(2, 3), SyncSnap, makeZxid(2, 3), 0},
+		{"older than window", makeZxid(0, 5), makeZxid(1, 5), SyncSnap, makeZxid(1, 5), 0},
+	}
+	for _, c := range cases {
+		p := planSync(c.peer, c.lastPro, log)
+		if p.mode != c.want || p.opZxid != c.op || len(p.send) != c.sends {
+			t.Errorf("%s: got %v op=0x%x sends=%d, want %v op=0x%x sends=%d", c.name, p.mode, p.opZxid, len(p.send), c.want, c.op, c.sends)
+		}
+	}
+	// The peer has (1,4') that we never had: TRUNC to the previous proposal, then the rest.
+	gap := append(append([]Proposal{}, log[:3]...), log[4])
+	p := planSync(makeZxid(1, 4), makeZxid(1, 5), gap)
+	if p.mode != SyncTrunc || p.opZxid != makeZxid(1, 3) || len(p.send) != 1 {
+		t.Errorf("divergent peer: %v op=0x%x sends=%d, want TRUNC 0x100000003 and 1 proposal", p.mode, p.opZxid, len(p.send))
+	}
+	// Across an epoch boundary TRUNC is not allowed: SNAP.
+	cross := append(append([]Proposal{}, log[:3]...), makeTxns(2, 1, 1)...)
+	if p := planSync(makeZxid(1, 4), makeZxid(2, 1), cross); p.mode != SyncSnap {
+		t.Errorf("cross-epoch divergence: %v, want SNAP", p.mode)
+	}
+}
