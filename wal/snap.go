@@ -2,7 +2,6 @@ package wal
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/adler32"
 	"slices"
@@ -225,7 +224,7 @@ func DecodeSnapshot(b []byte, readTree func(*jute.Decoder) error) (SnapshotInfo,
 	d := jute.NewDecoder(b[FileHeaderSize:], FileHeaderSize)
 	sessions, err := DecodeSnapshotBody(d, readTree)
 	if err != nil {
-		return SnapshotInfo{}, errors.Join(err, ErrCorrupt)
+		return SnapshotInfo{}, fmt.Errorf("%w: %w", err, ErrCorrupt)
 	}
 	if err := checkSeal(b, d); err != nil {
 		return SnapshotInfo{}, err
@@ -248,10 +247,10 @@ func checkSeal(b []byte, d *jute.Decoder) error {
 	got := uint64(d.Long("seal checksum"))
 	_ = d.String("seal path")
 	if err := d.Err(); err != nil {
-		return errors.Join(err, ErrCorrupt)
+		return fmt.Errorf("%w: %w", err, ErrCorrupt)
 	}
 	if got != want {
-		return corruptAt(at, "crc corruption: seal %#x, computed %#x", got, want)
+		return corruptAt(at, "crc corruption: the seal does not match the bytes before it (stored %#x, computed %#x)", got, want)
 	}
 	return nil
 }
