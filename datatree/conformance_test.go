@@ -60,7 +60,7 @@ type logRecord struct {
 
 // readFixtureLog parses a ZooKeeper txn log file (header, then checksum, length, body,
 // 'B' per record, until zero padding). It is deliberately independent of package wal.
-func readFixtureLog(t *testing.T, path string) map[int64][]byte {
+func readFixtureLog(t testing.TB, path string) map[int64][]byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

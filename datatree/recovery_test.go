@@ -69,7 +69,7 @@ type fixtureSnapshot struct {
 
 // readFixtureSnapshot parses a snapshot file: header, sessions, the tree section (by
 // DeserializeFrom), the seal, and the digest trailer.
-func readFixtureSnapshot(t *testing.T, path string) fixtureSnapshot {
+func readFixtureSnapshot(t testing.TB, path string) fixtureSnapshot {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -97,7 +97,7 @@ func readFixtureSnapshot(t *testing.T, path string) fixtureSnapshot {
 	return s
 }
 
-func hexSuffix(t *testing.T, path string) int64 {
+func hexSuffix(t testing.TB, path string) int64 {
 	name := filepath.Base(path)
 	z, err := strconv.ParseInt(name[strings.LastIndexByte(name, '.')+1:], 16, 64)
 	if err != nil {
