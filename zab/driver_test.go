@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zabsim/zabsim/datatree"
+	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
 // This file is an in-test deterministic world for protocol tests: servers, connections
@@ -19,6 +20,7 @@ const (
 	msNs         = int64(1e6)
 	netLatencyNs = 1 * msNs
 	diskNs       = 2 * msNs
+	tcpTimeoutNs = 15000 * msNs
 )
 
 type tevent struct {
@@ -62,6 +64,7 @@ type tconn struct {
 	ch          Channel
 	other       ConnID
 	closed      bool
+	dead        bool // lost to a partition: delivers nothing more
 }
 
 type tworld struct {
@@ -189,21 +192,24 @@ func (w *tworld) blocked(a, b int64) bool { return w.cut[[2]int64{a, b}] || w.cu
 func (w *tworld) exec(id int64, s *Server, e Effect) {
 	switch e := e.(type) {
 	case Send:
+		if rep, ok := e.Msg.(*cp.Reply); ok && rep.Xid >= 0 {
+			w.logf("s%d reply conn %d xid %d zxid 0x%x err %v", id, e.Conn, rep.Xid, rep.Zxid, rep.Err)
+		}
 		tc := w.conns[e.Conn]
 		if tc == nil || tc.closed {
 			return
 		}
-		if pkt, ok := e.Msg.(QuorumPacket); ok {
+		if pkt, ok := e.Msg.(QuorumPacket); ok && pkt.Type != PacketPing {
 			w.logf("s%d -> s%d %v", id, tc.peer, pkt)
 		}
 		other := tc.other
 		w.at(w.now+netLatencyNs, func() {
 			oc := w.conns[other]
-			if oc == nil || oc.closed {
+			if oc == nil || oc.closed || oc.dead {
 				return
 			}
 			if w.blocked(oc.owner, oc.peer) {
-				oc.closed = true // a black hole: the connection silently never delivers again
+				w.blackHole(other)
 				return
 			}
 			if srv := w.servers[oc.owner]; srv != nil {
@@ -228,7 +234,7 @@ func (w *tworld) exec(id int64, s *Server, e Effect) {
 		})
 	case CancelTimer:
 		w.timerGen[[2]int64{id, int64(e.ID)}]++
-	case AppendTxns, RollAndSnapshot, WriteEpoch, Truncate, Reload:
+	case AppendTxns, RollAndSnapshot, WriteEpoch, Reload:
 		w.disk(id, s, e)
 	case Exit:
 		w.logf("s%d exit %d: %s", id, e.Code, e.Reason)
@@ -237,6 +243,11 @@ func (w *tworld) exec(id int64, s *Server, e Effect) {
 		w.logf("s%d mode %v leader %d", id, e.Mode, e.Leader)
 	case Established:
 		w.logf("s%d established epoch %d", id, e.Epoch)
+	case Committed:
+		w.logf("s%d committed 0x%x", id, e.Zxid)
+	case Truncate:
+		w.logf("s%d truncate to 0x%x", id, e.Zxid)
+		w.disk(id, s, e)
 	}
 }
 
@@ -249,6 +260,30 @@ func (w *tworld) breakOther(c ConnID) {
 		oc.closed = true
 		if srv := w.servers[oc.owner]; srv != nil {
 			w.run(oc.owner, srv.OnPeerClosed(w.now, c))
+		}
+	})
+}
+
+// blackHole: a message was lost to a partition. The connection never delivers again;
+// both ends learn that it broke only after a TCP retransmission timeout (longer than
+// syncLimit, so the protocol's own timeouts act first).
+func (w *tworld) blackHole(c ConnID) {
+	oc := w.conns[c]
+	if oc.dead {
+		return
+	}
+	oc.dead = true
+	w.conns[oc.other].dead = true
+	w.at(w.now+tcpTimeoutNs, func() {
+		for _, x := range []ConnID{c, oc.other} {
+			xc := w.conns[x]
+			if xc.closed {
+				continue
+			}
+			xc.closed = true
+			if srv := w.servers[xc.owner]; srv != nil {
+				w.run(xc.owner, srv.OnPeerClosed(w.now, x))
+			}
 		}
 	})
 }
@@ -307,6 +342,13 @@ func (w *tworld) disk(id int64, s *Server, e Effect) {
 	case Truncate:
 		complete = func() {
 			d.log = slices.DeleteFunc(d.log, func(p Proposal) bool { return p.Zxid > e.Zxid })
+			if d.snapZxid > e.Zxid {
+				// ZK-4837: ZooKeeper 3.8 would reload this newer snapshot and resurrect the
+				// truncated txns. This world applies the proposed fix (skip snapshots newer
+				// than the truncation point; the log here is never purged, so replaying it
+				// from the start is complete).
+				d.snapTree, d.snapSessions, d.snapZxid = datatree.New(), map[int64]int32{}, 0
+			}
 			w.run(id, s.OnReloaded(w.now, e.Op, w.recovered(id), nil))
 		}
 	case Reload:
