@@ -2,8 +2,8 @@ package zab
 
 import (
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	cp "github.com/zabsim/zabsim/zab/clientproto"
