@@ -2,7 +2,6 @@ package wal
 
 import (
 	"encoding/binary"
-	"fmt"
 	"hash/adler32"
 	"slices"
 
@@ -206,7 +205,7 @@ func ReadSnapshot(fs FS, path string, readTree func(*jute.Decoder) error) (Snaps
 	name := path[len(path)-len(baseName(path)):]
 	info, err := DecodeSnapshot(b, readTree)
 	if err != nil {
-		return SnapshotInfo{}, walErr("snapshot %s: %w", path, err)
+		return SnapshotInfo{}, inFile(err, path)
 	}
 	info.Name = name
 	info.Zxid = ZxidFromName(name, SnapPrefix)
@@ -224,7 +223,7 @@ func DecodeSnapshot(b []byte, readTree func(*jute.Decoder) error) (SnapshotInfo,
 	d := jute.NewDecoder(b[FileHeaderSize:], FileHeaderSize)
 	sessions, err := DecodeSnapshotBody(d, readTree)
 	if err != nil {
-		return SnapshotInfo{}, fmt.Errorf("%w: %w", err, ErrCorrupt)
+		return SnapshotInfo{}, corruptAt(d.Offset(), "%v", err)
 	}
 	if err := checkSeal(b, d); err != nil {
 		return SnapshotInfo{}, err
@@ -247,7 +246,7 @@ func checkSeal(b []byte, d *jute.Decoder) error {
 	got := uint64(d.Long("seal checksum"))
 	_ = d.String("seal path")
 	if err := d.Err(); err != nil {
-		return fmt.Errorf("%w: %w", err, ErrCorrupt)
+		return corruptAt(at, "reading the seal: %v", err)
 	}
 	if got != want {
 		return corruptAt(at, "crc corruption: the seal does not match the bytes before it (stored %#x, computed %#x)", got, want)
@@ -255,10 +254,6 @@ func checkSeal(b []byte, d *jute.Decoder) error {
 	return nil
 }
 
-// corruptAt reports corrupt bytes at offset of a file the caller names.
-func corruptAt(offset int64, format string, args ...any) error {
-	return fmt.Errorf("at offset %d: %s: %w", offset, fmt.Sprintf(format, args...), ErrCorrupt)
-}
 
 // readAll reads a whole file.
 func readAll(fs FS, path string) ([]byte, error) {

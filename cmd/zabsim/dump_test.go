@@ -95,7 +95,7 @@ func TestSnapDumpFixtureAndCorrupt(t *testing.T) {
 	p := copyToTemp(t, "standalone-1/version-2/snapshot.63")
 	flipByte(t, p, 2000) // inside a node's stat: only the seal can tell
 	code, _, errs = dumpCmd("snapdump", p)
-	if code != exitError || !strings.Contains(errs, "snapshot.63: at offset 4115: crc corruption") {
+	if code != exitError || !strings.Contains(errs, "snapshot.63 at offset 4115: crc corruption") {
 		t.Fatalf("corrupt snapshot: exit %d %q", code, errs)
 	}
 	p = copyToTemp(t, "standalone-1/version-2/snapshot.63")

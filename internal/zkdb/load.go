@@ -60,6 +60,9 @@ type LoadOptions struct {
 func (db *DB) Load(opts LoadOptions) (LoadReport, error) {
 	db.clear()
 	var rep LoadReport
+	if err := db.makeDirs(); err != nil {
+		return rep, err
+	}
 	maxSnap := int64(-1)
 	if opts.UpToZxid > 0 {
 		maxSnap = opts.UpToZxid
@@ -84,6 +87,20 @@ func (db *DB) Load(opts LoadOptions) (LoadReport, error) {
 	err = db.replayLog(&rep, opts.UpToZxid)
 	db.loaded = err == nil
 	return rep, err
+}
+
+// makeDirs creates the version-2 directories as FileTxnSnapLog does, unless the database
+// must not be created (NoAutoCreate: then the directories must exist).
+func (db *DB) makeDirs() error {
+	if db.cfg.NoAutoCreate {
+		return nil
+	}
+	for _, d := range []string{db.cfg.snapDir(), db.cfg.logDir()} {
+		if err := db.cfg.FS.MkdirAll(d); err != nil {
+			return errf("creating %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // installSnapshot makes a freshly read snapshot the in-memory state.
@@ -115,9 +132,6 @@ func (db *DB) loadEmpty(rep *LoadReport) error {
 		rep.HighestZxid = -1
 		db.loaded = true
 		return nil
-	}
-	if err := db.cfg.FS.MkdirAll(db.cfg.snapDir()); err != nil {
-		return errf("creating %s: %w", db.cfg.snapDir(), err)
 	}
 	if _, err := db.TakeSnapshot(false); err != nil {
 		return err
