@@ -254,7 +254,6 @@ func checkSeal(b []byte, d *jute.Decoder) error {
 	return nil
 }
 
-
 // readAll reads a whole file.
 func readAll(fs FS, path string) ([]byte, error) {
 	f, size, err := openSized(fs, path)
