@@ -1,10 +1,138 @@
 // Package sim is zabsim's deterministic world: virtual time, the event scheduler, seeded
-// random streams, hosts that crash, restart, pause and drift, the simulated network and
-// disk, and the trace. (The full manual is written as the network and disk land.)
+// random streams, hosts that crash, restart, pause and drift, a TCP-like network, a disk
+// per host with crash semantics and injectable faults, and the trace.
 //
-// A World is created from one uint64 seed. Its scheduler is the only loop: callbacks
-// scheduled with At/After (world events) or AtHost/AfterHost (gated by a host's state)
-// fire one at a time in (virtual time, sequence) order; idle time costs nothing. A run is
-// bounded by a step and a virtual-time budget; exceeding either is an error wrapping
-// ErrBudget, never a hang.
+// Everything in a World follows from one uint64 seed. Nothing in it reads the wall
+// clock, starts a goroutine or depends on map order, so the same seed gives the same run,
+// byte for byte, on any machine and at any GOMAXPROCS. Independent worlds may run in
+// parallel goroutines; one world must be driven by one goroutine.
+//
+// # Time and the scheduler
+//
+// Time is virtual nanoseconds since the world started (Duration is time.Duration). The
+// scheduler is the only loop: callbacks fire one at a time in (time, sequence) order,
+// where the sequence number is the order they were scheduled in, so two events due at
+// the same instant fire first-scheduled first. Idle time costs nothing: the clock jumps
+// to the next event.
+//
+//	w := sim.NewWorld(seed)
+//	t := w.After(50*sim.Millisecond, func() { ... }) // a world event
+//	t.Cancel()                                       // Timer handles are cancellable
+//	err := w.RunFor(10 * sim.Second)                 // or RunUntil(t), RunWhile(cond), Step()
+//
+// A run is bounded by a step budget (WithMaxSteps, default 500M events) and a
+// virtual-time budget (WithMaxTime, default 7 days). Exceeding either stops the run with
+// a *BudgetError wrapping ErrBudget: a runaway loop of zero-delay events is reported,
+// never a hang. RunWhile returns an error wrapping ErrIdle when its condition still
+// holds but nothing is scheduled — the world can never change again, which a liveness
+// check wants to hear about.
+//
+// # Random streams
+//
+// World.Rand(name) returns a math/rand/v2 stream that depends only on (seed, name).
+// Each component owns its stream ("server/2", "client/7", "faults"), so one that draws
+// more never reshuffles another's choices. The same name returns the same stream. The
+// world's own streams are named "sim/net" and "sim/disk/<host>".
+//
+// # Hosts
+//
+// AddHost creates a host (HostID 1, 2, ...), each with its own disk. Events scheduled
+// with AtHost / AfterHost / AfterLocal belong to a host:
+//
+//   - Crash(h) kills its process as a power loss does: its scheduled events are dropped
+//     (they carry the incarnation they were scheduled in), the OnCrash hooks run (the
+//     harness throws its server away), its listeners vanish, its connections break
+//     (each peer learns at its own time), and its disk applies crash semantics, drawn
+//     from the disk's stream or forced with CrashWith. Restart(h) brings it back and
+//     runs the OnRestart hooks, where the harness recovers a new server from the disk.
+//   - Pause(h, d) stalls it like a long GC pause: events that come due are held and fire
+//     in their original order when the pause ends (or at Resume). Nothing is lost.
+//   - Each host has a clock: LocalNow(h) is true time plus an offset (JumpClock) and a
+//     drift in parts per million (SetClockDrift). Servers should see time only through
+//     it; AfterLocal(h, d, fn) waits d of the host's own time. Scheduling itself is
+//     always in true time.
+//
+// World events (At, After) are not gated by any host: the fault injector and the
+// harness use them.
+//
+// # Network
+//
+// World.Network() models TCP connections, not datagrams. Listen(h, port, accept)
+// registers an acceptor; Dial(from, to, port, handlers, done) reports to the dialer,
+// on its host, either a *Conn after a round trip or an error: ErrRefused after a round
+// trip when nobody listens, ErrConnectTimeout after NetOptions.ConnectTimeout when the
+// target is down or unreachable. Conn.Send(payload, sizeBytes) carries any Go value; the
+// size only feeds statistics and the trace. Handlers (OnMessage, OnClose) run as events
+// on the receiving host, so pauses hold them and crashes drop them.
+//
+//   - Delivery is FIFO per connection direction, with a latency drawn from a Latency
+//     model (Mean ± Jitter, floored at Min, plus a rare exponential tail) per message;
+//     a message never overtakes the previous one. SetLatency overrides one link.
+//   - Partition(a, b) cuts every link between two host sets both ways,
+//     PartitionOneWay(from, to) one way, Isolate(h) one host; Heal() removes them all.
+//     Data sent across a cut is held, as TCP keeps retransmitting it, and flows in order
+//     after Heal unless its connection breaks first. A partition never breaks a
+//     connection by itself: the application's own timeouts do (see docs/fidelity/sim.md).
+//   - Clog(from, to, d) stalls one direction of a link for d, then flushes in order.
+//   - Break(c) breaks a connection as a network failure would: in-flight data both ways is
+//     lost; each end learns (ErrReset) after its own drawn delay, or — with probability
+//     NetOptions.HalfOpenProb — not until it next sends (a half-open connection).
+//   - Conn.Close closes like close(2): data already sent still arrives, then the FIN
+//     tells the peer (ErrPeerClosed); data towards the closed end is discarded.
+//
+// Stats counts messages and bytes sent, delivered and dropped.
+//
+// # Disk
+//
+// World.Disk(h) is the host's disk. It outlives crashes. Its methods are exactly those
+// of wal.FS and wal.File (internal/simfs adapts it): MkdirAll, Create, Open, ReadDir,
+// Remove, Rename, SyncDir, and on a *File ReadAt, WriteAt, Size, Truncate, Sync, Close.
+// Paths are slash-separated and relative ("data/version-2/log.1").
+//
+//   - Data lives in 4 KiB pages; a page never written reads as zeros and costs nothing,
+//     so a 64 MiB preallocated log costs a few KiB.
+//   - Each file has a volatile state (what reads show) and a durable state (what a crash
+//     falls back to). File.Sync makes the data durable and returns; the time it takes is
+//     drawn separately with Disk.FsyncLatency, which the harness uses to delay the
+//     completion it reports to the server.
+//   - Creates, removes and renames go to a journal of name changes. SyncDir(dir) makes
+//     the journal durable up to the last change in dir. By default File.Sync also
+//     commits the whole journal, as ext4 and xfs do; DiskOptions.StrictDirSync gives
+//     bare POSIX, where a new file's name survives only a SyncDir.
+//   - A crash keeps all unsynced data and names (CrashKeep), drops them (CrashDrop), or
+//     tears them (CrashTear): each unsynced 512-byte sector survives or not, a file's
+//     size is either the synced or the current one, and a prefix of the name journal
+//     survives, so a rename is atomic. The mode is drawn per crash with the chances in
+//     DiskOptions, or forced with World.CrashWith. Open handles die with the crash.
+//   - Faults are rules injected with Disk.Inject: a predicate over (operation, path,
+//     offset, length) and a kind: FaultEIO (fail with ErrIO; on Sync the unsynced pages
+//     stay visible but can never become durable, as Linux leaves them after a failed
+//     fsync), FaultNoSpace (ErrNoSpace), FaultLatentSector (the sector becomes
+//     unreadable until rewritten), FaultBitFlip (flip a bit of durable data, recorded in
+//     Disk.Corruptions). DiskOptions.CapacityBytes makes the disk fill up. Callers never
+//     test for faults: they see errors.
+//
+// Disk errors are *DiskError values naming the host, operation, path and offset; they
+// wrap fs.ErrNotExist, fs.ErrExist, fs.ErrClosed, fs.ErrInvalid, ErrIO or ErrNoSpace.
+//
+// # Trace
+//
+// Every fired event and every network, disk and process action is folded into a running
+// 64-bit hash, World.TraceHash, which is always on and cheap. WithTrace(w) also writes
+// one line per action ("T+1.5ms net.deliver 3 0 120"); WithSchedulerTrace adds a line
+// per fired event. Components add their own lines with World.Tracef (which formats even
+// without a writer, since the hash covers the text). Two runs of a seed must end with
+// equal hashes; the package's determinism test checks 1,000 seeds that way.
+//
+// # Knobs
+//
+//	NewWorld options   WithMaxSteps, WithMaxTime, WithTrace, WithSchedulerTrace,
+//	                   WithNetwork(NetOptions), WithDisks(DiskOptions); CheckOptions
+//	                   validates options that come from users.
+//	NetOptions         Latency, ConnectTimeout, HalfOpenProb, BreakNoticeMax
+//	DiskOptions        FsyncLatency, CapacityBytes, StrictDirSync, CrashKeepProb,
+//	                   CrashDropProb
+//	at run time        Partition, PartitionOneWay, Isolate, Heal, Clog, Break,
+//	                   SetLatency; Crash, CrashWith, Restart, Pause, Resume, JumpClock,
+//	                   SetClockDrift; Disk.Inject, RemoveFault, ClearFaults
 package sim

@@ -354,6 +354,7 @@ type direction struct {
 }
 
 type packet struct {
+	fin     bool // the sender closed: the last packet of its direction
 	payload any
 	size    int
 	readyAt Time // send time + drawn latency; delivery is at max(readyAt, previous delivery)
@@ -362,13 +363,20 @@ type packet struct {
 func (l *link) kill(why string) {
 	l.dead = true
 	for _, d := range l.dirs {
-		for _, p := range d.queue {
+		l.drop(d)
+	}
+	l.n.w.note(why, int64(l.id), 0, 0)
+}
+
+// drop discards what is in flight in one direction.
+func (l *link) drop(d *direction) {
+	for _, p := range d.queue {
+		if !p.fin {
 			l.n.stats.Dropped++
 			l.n.stats.DroppedBytes += int64(p.size)
 		}
-		d.queue = nil
 	}
-	l.n.w.note(why, int64(l.id), 0, 0)
+	d.queue = nil
 }
 
 // open delivers the accepting end to the application, unless the connection died first
@@ -405,13 +413,29 @@ func (l *link) deliver(side int) {
 	d.queue[0] = packet{}
 	d.queue = d.queue[1:]
 	to := l.ends[1-side]
-	l.n.stats.Delivered++
-	l.n.stats.DeliveredBytes += int64(p.size)
-	l.n.w.note("net.deliver", int64(l.id), int64(side), int64(p.size))
-	if !to.closed && to.h.OnMessage != nil {
-		to.h.OnMessage(to, p.payload)
+	if p.fin {
+		l.finArrived(to)
+		return
+	}
+	if to.closed { // nobody reads this end any more
+		l.n.stats.Dropped++
+		l.n.stats.DroppedBytes += int64(p.size)
+	} else {
+		l.n.stats.Delivered++
+		l.n.stats.DeliveredBytes += int64(p.size)
+		l.n.w.note("net.deliver", int64(l.id), int64(side), int64(p.size))
+		if to.h.OnMessage != nil {
+			to.h.OnMessage(to, p.payload)
+		}
 	}
 	l.pump(side)
+}
+
+// finArrived ends the connection when the peer's FIN reaches to: to is told unless it
+// closed too.
+func (l *link) finArrived(to *Conn) {
+	l.kill("net.fin")
+	to.tell(ErrPeerClosed)
 }
 
 // Conn is one end of a connection.
@@ -474,9 +498,10 @@ func (c *Conn) Send(payload any, sizeBytes int) error {
 	return nil
 }
 
-// Close closes this end: in-flight data both ways is discarded, and the peer is told
-// (ErrPeerClosed) a latency later if the link to it is open, else it is left half-open.
-// Closing twice is a no-op.
+// Close closes this end the way close(2) does: data this end already sent still flows
+// to the peer, followed by a FIN that tells the peer (ErrPeerClosed) once it arrives;
+// data travelling towards this end is discarded. A FIN held by a partition or clog waits
+// like data. Closing twice is a no-op.
 func (c *Conn) Close() error {
 	if c.closed {
 		return nil
@@ -486,14 +511,12 @@ func (c *Conn) Close() error {
 	if l.dead {
 		return nil
 	}
-	l.kill("net.close")
-	peer := l.ends[1-c.side]
-	n := l.n
-	if n.blocked(c.local, c.remote) {
-		peer.halfOpen = true
-	} else {
-		peer.notifyAfter(n.drawLatency(c.local, c.remote), ErrPeerClosed)
-	}
+	in := l.dirs[1-c.side]
+	l.drop(in)
+	d := l.dirs[c.side]
+	l.n.w.note("net.close", int64(l.id), int64(c.side), 0)
+	d.queue = append(d.queue, packet{fin: true, readyAt: l.n.w.now.Add(l.n.drawLatency(c.local, c.remote))})
+	l.pump(c.side)
 	return nil
 }
 
@@ -516,14 +539,17 @@ func (c *Conn) breakNotice(err error) {
 
 func (c *Conn) notifyAfter(d Duration, err error) {
 	n := c.link.n
-	n.w.AfterHost(c.local, d, func() {
-		if c.closed {
-			return
-		}
-		c.closed = true
-		n.w.note("net.closed", int64(c.link.id), int64(c.side), 0)
-		if c.opened && c.h.OnClose != nil {
-			c.h.OnClose(c, fmt.Errorf("%w: connection %d host %d<->%d", err, c.link.id, c.local, c.remote))
-		}
-	})
+	n.w.AfterHost(c.local, d, func() { c.tell(err) })
+}
+
+// tell reports the end of the connection to this end's application, once.
+func (c *Conn) tell(err error) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.link.n.w.note("net.closed", int64(c.link.id), int64(c.side), 0)
+	if c.opened && c.h.OnClose != nil {
+		c.h.OnClose(c, fmt.Errorf("%w: connection %d host %d<->%d", err, c.link.id, c.local, c.remote))
+	}
 }

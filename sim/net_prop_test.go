@@ -14,9 +14,10 @@ type netModel struct {
 	w         *World
 	cut       map[hostPair]bool
 	clogUntil map[hostPair]Time
-	brokenAt  map[ConnID]bool
-	next      map[*Conn]int // next sequence number each end sends
-	want      map[*Conn]int // next sequence number each end expects
+	broken    map[ConnID]bool // broken (Break, crash): nothing more flows either way
+	deaf      map[*Conn]bool  // closed by its own Close: it receives nothing more
+	next      map[*Conn]int   // next sequence number each end sends
+	want      map[*Conn]int   // next sequence number each end expects
 	conns     []*Conn
 }
 
@@ -39,8 +40,11 @@ func (m *netModel) onMessage(c *Conn, p any) {
 	if m.clogUntil[hostPair{from, to}] > m.w.Now() {
 		m.t.Fatalf("%v: conn %d delivered %d->%d through a clog", m.w.Now(), msg.conn, from, to)
 	}
-	if m.brokenAt[c.ID()] {
+	if m.broken[c.ID()] {
 		m.t.Fatalf("%v: conn %d delivered after it broke", m.w.Now(), c.ID())
+	}
+	if m.deaf[c] {
+		m.t.Fatalf("%v: conn %d delivered to an end that closed", m.w.Now(), c.ID())
 	}
 	if msg.conn != c.ID() || msg.from != from {
 		m.t.Fatalf("conn %d got a message of conn %d from %d", c.ID(), msg.conn, msg.from)
@@ -54,7 +58,7 @@ func (m *netModel) onMessage(c *Conn, p any) {
 func (m *netModel) breakHost(h HostID) {
 	for _, c := range m.conns {
 		if c.Local() == h || c.Remote() == h {
-			m.brokenAt[c.ID()] = true
+			m.broken[c.ID()] = true
 		}
 	}
 }
@@ -67,7 +71,7 @@ func TestNetworkProperties(t *testing.T) {
 		n := w.Network()
 		hosts := w.AddHosts(rapid.IntRange(2, 4).Draw(rt, "hosts"))
 		m := &netModel{t: rt, w: w, cut: map[hostPair]bool{}, clogUntil: map[hostPair]Time{},
-			brokenAt: map[ConnID]bool{}, next: map[*Conn]int{}, want: map[*Conn]int{}}
+			broken: map[ConnID]bool{}, deaf: map[*Conn]bool{}, next: map[*Conn]int{}, want: map[*Conn]int{}}
 		listen := func(h HostID) {
 			n.Listen(h, 1, func(c *Conn) Handlers { m.conns = append(m.conns, c); return m.handlers() })
 		}
@@ -127,10 +131,11 @@ func TestNetworkProperties(t *testing.T) {
 					c := rapid.SampledFrom(m.conns).Draw(rt, "conn")
 					if rapid.Bool().Draw(rt, "close") {
 						c.Close()
+						m.deaf[c] = true
 					} else {
 						n.Break(c)
+						m.broken[c.ID()] = true
 					}
-					m.brokenAt[c.ID()] = true
 				}
 			case 8:
 				h := host.Draw(rt, "h")
@@ -148,7 +153,8 @@ func TestNetworkProperties(t *testing.T) {
 				rt.Fatal(err)
 			}
 		}
-		// Heal everything: every message on a connection that never broke must arrive.
+		// Heal everything: every message on a connection that never broke must arrive
+		// unless its receiver closed (graceful close delivers what was sent before it).
 		n.Heal()
 		m.cut = map[hostPair]bool{}
 		for _, h := range hosts {
@@ -160,7 +166,7 @@ func TestNetworkProperties(t *testing.T) {
 		}
 		for _, c := range m.conns {
 			peer := peerOf(c)
-			if !m.brokenAt[c.ID()] && peer != nil && m.want[peer] != m.next[c] {
+			if !m.broken[c.ID()] && !m.deaf[peer] && m.want[peer] != m.next[c] {
 				rt.Fatalf("conn %d %d->%d: sent %d, delivered %d on a connection that never broke",
 					c.ID(), c.Local(), c.Remote(), m.next[c], m.want[peer])
 			}

@@ -85,8 +85,36 @@ func NewWorld(seed uint64, opts ...Option) *World {
 	for _, o := range opts {
 		o(w)
 	}
+	if err := w.validate(); err != nil {
+		panic(err.Error() + " (check options from users with CheckOptions first)")
+	}
 	w.note("world", int64(seed), 0, 0)
 	return w
+}
+
+// CheckOptions reports the first option that NewWorld would reject. Validate options
+// that come from users (flags, scenario files) with it: NewWorld panics on bad options,
+// since by then they are a programming error.
+func CheckOptions(opts ...Option) error {
+	w := &World{maxSteps: DefaultMaxSteps, maxTime: DefaultMaxTime, diskOpts: DefaultDiskOptions()}
+	w.net = &Network{opts: DefaultNetOptions()}
+	for _, o := range opts {
+		o(w)
+	}
+	return w.validate()
+}
+
+func (w *World) validate() error {
+	if w.maxSteps == 0 {
+		return errors.New("sim: step budget must be positive")
+	}
+	if w.maxTime <= 0 {
+		return fmt.Errorf("sim: time budget %v must be positive", w.maxTime)
+	}
+	if err := w.net.opts.Validate(); err != nil {
+		return err
+	}
+	return w.diskOpts.Validate()
 }
 
 // Seed returns the seed the world was created with.

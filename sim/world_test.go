@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -243,4 +244,28 @@ func BenchmarkSchedulerTimerEvents(b *testing.B) {
 		w.Step()
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func TestCheckOptions(t *testing.T) {
+	if err := CheckOptions(WithMaxSteps(10), WithNetwork(DefaultNetOptions()), WithDisks(DefaultDiskOptions())); err != nil {
+		t.Fatalf("valid options: %v", err)
+	}
+	badNet := DefaultNetOptions()
+	badNet.Latency.TailProb = 2
+	badDisk := DefaultDiskOptions()
+	badDisk.CrashKeepProb = 0.9
+	for _, o := range []Option{WithMaxSteps(0), WithMaxTime(-1), WithNetwork(badNet), WithDisks(badDisk)} {
+		err := CheckOptions(o)
+		if err == nil || !strings.HasPrefix(err.Error(), "sim: ") {
+			t.Errorf("bad option accepted or unclear: %v", err)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("NewWorld accepted a bad option")
+				}
+			}()
+			NewWorld(1, o)
+		}()
+	}
 }
