@@ -416,6 +416,11 @@ func (s *Server) afterApply(now int64, e *entry, res applyResult) {
 	}
 	pr := s.findPending(h.ClientID, h.Cxid)
 	if pr == nil {
+		if h.Type == datatree.OpCloseSession {
+			// Expired (or closed elsewhere): the connection holding it is closed, the
+			// client finds out on reconnect (FinalRequestProcessor).
+			s.closeClient(cc)
+		}
 		return
 	}
 	pr.reply = replyFor(pr.req, e, res, s.db.lastProcessed)

@@ -96,15 +96,16 @@ func NewServer(cfg *Config, myID int64, rec Recovered, opts Options) (*Server, e
 		diskWait: map[OpID]func(int64, error){}, reloadWait: map[OpID]func(int64, Recovered, error){},
 		peers: map[ConnID]peerConn{}, clients: map[ConnID]*clientConn{}}
 	s.install(rec)
+	s.acceptedEpoch, s.currentEpoch = rec.AcceptedEpoch, rec.CurrentEpoch
 	s.drawSnapThreshold()
 	s.sess.init()
 	return s, nil
 }
 
-// install replaces the database with a recovered one.
+// install replaces the database with a recovered one. The epochs stay those the server
+// last wrote (a reload does not change them).
 func (s *Server) install(rec Recovered) {
 	s.db = newDatabase(rec)
-	s.acceptedEpoch, s.currentEpoch = rec.AcceptedEpoch, rec.CurrentEpoch
 	s.log.appendedMax = rec.LastLoggedZxid
 	s.log.durableMax = rec.LastLoggedZxid
 }

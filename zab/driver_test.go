@@ -85,9 +85,14 @@ type tworld struct {
 }
 
 func newWorld(t *testing.T, n int, variant Variant) *tworld {
+	return newWorldCfg(t, n, variant, "")
+}
+
+// newWorldCfg is newWorld with extra zoo.cfg lines.
+func newWorldCfg(t *testing.T, n int, variant Variant, extra string) *tworld {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/data\nclientPort=2181\n")
+	b.WriteString("tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/data\nclientPort=2181\n" + extra)
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "server.%d=zk%d:2888:3888\n", i, i)
 	}
@@ -471,4 +476,42 @@ func (w *tworld) giveLog(id int64, ps []Proposal, epoch int64) {
 	d := w.disks[id]
 	d.log = append(d.log, ps...)
 	d.acceptedEpoch, d.currentEpoch = epoch, epoch
+}
+
+// connectClient opens a session for a client on conn at server id and runs until the
+// ConnectResponse; it returns the session id.
+func (w *tworld) connectClient(id int64, conn ConnID, timeoutMs int32) int64 {
+	w.t.Helper()
+	s := w.servers[id]
+	w.run(id, s.OnClientConnected(w.now, conn))
+	w.run(id, s.OnClientMessage(w.now, conn, &cp.ConnectRequest{TimeoutMs: timeoutMs}))
+	w.runFor(50 * msNs)
+	for _, m := range w.clientMsgs(id, conn) {
+		if r, ok := m.(*cp.ConnectResponse); ok && r.TimeoutMs > 0 {
+			return r.SessionID
+		}
+	}
+	w.t.Fatalf("no session for conn %d on server %d\n%s", conn, id, w.dump())
+	return 0
+}
+
+// clientMsgs lists what server id sent to client conn.
+func (w *tworld) clientMsgs(id int64, conn ConnID) []any {
+	var out []any
+	for _, e := range w.effects[id] {
+		if s, ok := e.(Send); ok && s.Conn == conn {
+			out = append(out, s.Msg)
+		}
+	}
+	return out
+}
+
+// request sends one client request and runs for a while.
+func (w *tworld) request(id int64, conn ConnID, req *cp.Request) {
+	w.run(id, w.servers[id].OnClientMessage(w.now, conn, req))
+	w.runFor(50 * msNs)
+}
+
+func createReq(xid int32, path, data string) *cp.Request {
+	return &cp.Request{Xid: xid, Op: cp.OpCreate, Body: &cp.CreateRequest{Path: path, Data: []byte(data), ACL: cp.OpenACLUnsafe}}
 }

@@ -282,14 +282,14 @@ func (s *Server) onSyncCommit(now int64, zxid int64) {
 // QuorumPeer thread (packets are buffered meanwhile) except the 3.8.0 proposal logging.
 func (s *Server) onNewLeader(now int64, newLeaderZxid int64) {
 	f := s.follow
-	steps := []func(next func(now int64)){}
+	steps := []func(now int64, next func(now int64)){}
 	if f.snapshotNeeded {
 		syncSnap := f.syncMode == SyncSnap
-		steps = append(steps, func(next func(now int64)) { s.snapshotThen(syncSnap, next) })
+		steps = append(steps, func(now int64, next func(now int64)) { s.snapshotThen(syncSnap, next) })
 	}
 	switch s.opts.Variant {
 	case V3_8_0:
-		steps = append(steps, s.stepWriteCurrentEpoch, func(next func(now int64)) {
+		steps = append(steps, s.stepWriteCurrentEpoch, func(now int64, next func(now int64)) {
 			s.logNotCommittedAsync()
 			next(now)
 		})
@@ -298,8 +298,9 @@ func (s *Server) onNewLeader(now int64, newLeaderZxid int64) {
 	default:
 		steps = append(steps, s.stepPersistCommitted, s.stepWriteCurrentEpoch)
 	}
-	steps = append(steps, func(next func(now int64)) {
+	steps = append(steps, func(now int64, next func(now int64)) {
 		f.readTimeoutNs = s.p.syncLimit * s.p.tickNs
+		s.setTimer(timerFollowerRead, f.lastRxNs+f.readTimeoutNs)
 		f.syncMode = SyncNone
 		f.phase = fAfterNewLeader
 		s.send(f.conn, QuorumPacket{Type: PacketAck, Zxid: newLeaderZxid})
@@ -309,12 +310,12 @@ func (s *Server) onNewLeader(now int64, newLeaderZxid int64) {
 }
 
 // runSteps runs steps in order; a step calls next when done (maybe from a disk completion).
-func (s *Server) runSteps(now int64, steps []func(next func(now int64))) {
+func (s *Server) runSteps(now int64, steps []func(now int64, next func(now int64))) {
 	if len(steps) == 0 {
 		return
 	}
 	f := s.follow
-	steps[0](func(now int64) {
+	steps[0](now, func(now int64) {
 		if s.follow == f {
 			s.runSteps(now, steps[1:])
 		}
@@ -345,7 +346,7 @@ func (s *Server) afterDiskBlocking(op OpID, next func(now int64)) {
 	}
 }
 
-func (s *Server) stepWriteCurrentEpoch(next func(now int64)) {
+func (s *Server) stepWriteCurrentEpoch(now int64, next func(now int64)) {
 	s.writeEpoch(CurrentEpochFile, s.follow.newEpoch, s.blockOn(func(now int64, err error) {
 		if err != nil {
 			s.followerLost(now, "cannot write currentEpoch: "+err.Error())
@@ -367,7 +368,7 @@ func (s *Server) logNotCommittedAsync() {
 
 // stepPersistNotCommitted (3.8.5): append packetsNotCommitted and wait for the fsync; their
 // ACKs leave after the UPTODATE ACK.
-func (s *Server) stepPersistNotCommitted(next func(now int64)) {
+func (s *Server) stepPersistNotCommitted(now int64, next func(now int64)) {
 	f := s.follow
 	ents := f.notCommitted
 	f.notCommitted = nil
@@ -375,27 +376,27 @@ func (s *Server) stepPersistNotCommitted(next func(now int64)) {
 		s.followerLogProposal(e, false)
 		f.ackAfterUpTo = append(f.ackAfterUpTo, e.Zxid)
 	}
-	s.waitLogged(next)
+	s.waitLogged(now, next)
 }
 
 // stepPersistCommitted (3.9.3): apply and persist only the txns already committed; the
 // outstanding ones stay pending until UPTODATE.
-func (s *Server) stepPersistCommitted(next func(now int64)) {
+func (s *Server) stepPersistCommitted(now int64, next func(now int64)) {
 	f := s.follow
 	for len(f.committed) > 0 && len(f.notCommitted) > 0 && f.notCommitted[0].Zxid == f.committed[0] {
 		e := f.notCommitted[0]
 		f.notCommitted, f.committed = f.notCommitted[1:], f.committed[1:]
 		s.logTxn(e.Proposal, nil)
-		s.applyEntry(0, e)
+		s.applyEntry(now, e)
 	}
-	s.waitLogged(next)
+	s.waitLogged(now, next)
 }
 
 // waitLogged runs next once everything handed to the logger so far is durable.
-func (s *Server) waitLogged(next func(now int64)) {
+func (s *Server) waitLogged(now int64, next func(now int64)) {
 	s.flushAllLog()
 	if s.log.inFlight == 0 && len(s.log.queued) == 0 {
-		next(0)
+		next(now)
 		return
 	}
 	// The last emitted append covers everything; wait for the newest pending disk op.

@@ -344,7 +344,8 @@ func (s *Server) leaderTick(now int64) {
 	}
 	synced := 1
 	for _, h := range s.sortedLearners() {
-		if h.stage >= stageNewLeader && l.tick <= h.deadlineTick && s.p.isVoter(h.sid) {
+		// LearnerHandler.synced(): alive and not past its ACK deadline.
+		if h.sid >= 0 && l.tick <= h.deadlineTick && s.p.isVoter(h.sid) {
 			synced++
 		}
 	}

@@ -1,0 +1,153 @@
+package zab
+
+import (
+	"fmt"
+	"testing"
+
+	cp "github.com/zabsim/zabsim/zab/clientproto"
+)
+
+func servingWorld(t *testing.T, extra string) *tworld {
+	t.Helper()
+	w := newWorldCfg(t, 3, V3_9_3, extra)
+	w.startAll()
+	if !w.runUntil(10*tickNs, w.allServing) {
+		t.Fatalf("no leader\n%s", w.dump())
+	}
+	return w
+}
+
+func aFollower(w *tworld) int64 {
+	for _, id := range w.ids() {
+		if id != w.leader() {
+			return id
+		}
+	}
+	return -1
+}
+
+func TestZxidRolloverMakesLeaderStepDown(t *testing.T) {
+	w := servingWorld(t, "")
+	l := w.leader()
+	epoch := w.servers[l].Status().CurrentEpoch
+	w.servers[l].lead.lastProposed = makeZxid(epoch, 0xfffffffe)
+	conn := ConnID(700)
+	w.run(l, w.servers[l].OnClientConnected(w.now, conn))
+	w.run(l, w.servers[l].OnClientMessage(w.now, conn, &cp.ConnectRequest{TimeoutMs: 4000}))
+	if w.servers[l].Mode() == Leading {
+		t.Fatal("leader kept leading with the zxid counter at 0xffffffff")
+	}
+	for _, e := range w.effects[l] {
+		if a, ok := e.(AppendTxns); ok && counterOf(a.Entries[len(a.Entries)-1].Zxid) == 0xffffffff {
+			t.Fatal("a txn with counter 0xffffffff was logged")
+		}
+	}
+	if !w.runUntil(20*tickNs, w.allServing) {
+		t.Fatalf("no new leader after rollover\n%s", w.dump())
+	}
+	if e := w.servers[w.leader()].Status().CurrentEpoch; e != epoch+1 {
+		t.Errorf("new epoch %d, want %d", e, epoch+1)
+	}
+}
+
+func TestFollowerReadTimeoutAfterSyncLimit(t *testing.T) {
+	w := servingWorld(t, "")
+	l, f := w.leader(), aFollower(w)
+	w.partition(f, l)
+	w.runFor(8 * tickNs / 2) // 8 s < syncLimit×tickTime − one half-tick ping interval
+	if w.servers[f].Mode() != Following {
+		t.Fatalf("follower left before syncLimit×tickTime\n%s", w.dump())
+	}
+	if !w.runUntil(3*tickNs/2, func() bool { return w.servers[f].Mode() != Following }) {
+		t.Fatalf("follower still following 11 s after the partition\n%s", w.dump())
+	}
+}
+
+func TestWatchFiresForWriteThroughAnotherServer(t *testing.T) {
+	w := servingWorld(t, "")
+	l, f := w.leader(), aFollower(w)
+	w.connectClient(l, 801, 10000)
+	w.connectClient(f, 802, 10000)
+	w.request(l, 801, createReq(1, "/w", "a"))
+	w.request(f, 802, &cp.Request{Xid: 1, Op: cp.OpGetData, Body: &cp.PathWatchRequest{Path: "/w", Watch: true}})
+	w.request(l, 801, &cp.Request{Xid: 2, Op: cp.OpSetData, Body: &cp.SetDataRequest{Path: "/w", Data: []byte("b"), Version: -1}})
+	var events []string
+	for _, m := range w.clientMsgs(f, 802) {
+		if r, ok := m.(*cp.Reply); ok && r.Xid == cp.XidNotification {
+			ev := r.Body.(*cp.WatcherEvent)
+			events = append(events, fmt.Sprintf("%v %s", ev.Type, ev.Path))
+		}
+	}
+	if len(events) != 1 || events[0] != fmt.Sprintf("%v /w", cp.EventNodeDataChanged) {
+		t.Errorf("watch events %v, want one NodeDataChanged /w", events)
+	}
+}
+
+func TestSnapshotEverySnapCountTxns(t *testing.T) {
+	w := servingWorld(t, "snapCount=10\n")
+	l := w.leader()
+	w.connectClient(l, 900, 10000)
+	mark := 0
+	for _, e := range w.effects[l] {
+		if _, ok := e.(RollAndSnapshot); ok {
+			mark++
+		}
+	}
+	for i := int32(1); i <= 30; i++ {
+		w.request(l, 900, createReq(i, fmt.Sprintf("/s%d", i), "x"))
+	}
+	n := -mark
+	for _, e := range w.effects[l] {
+		if _, ok := e.(RollAndSnapshot); ok {
+			n++
+		}
+	}
+	// A snapshot follows the txn that makes the count exceed 5 + a draw in [0, 5): every
+	// 6 to 10 txns, so 3 to 5 snapshots for 30 txns.
+	if n < 3 || n > 5 {
+		t.Errorf("%d snapshots for 30 txns with snapCount=10, want 3..5", n)
+	}
+}
+
+func TestLearnerLeavingAfterUnconfirmedSnapReloadsFromDisk(t *testing.T) {
+	w := newWorld(t, 3, V3_9_3)
+	log := makeTxns(1, 1, 600)
+	w.giveLog(1, log, 1)
+	w.giveLog(2, log, 1)
+	w.giveLog(3, log[:10], 1)
+	w.start(1)
+	w.start(2)
+	if !w.runUntil(10*tickNs, w.allServing) {
+		t.Fatal("no leader")
+	}
+	w.disks[3].manual = true
+	w.start(3)
+	// Epoch writes are held: release them until server 3 has taken the SNAP and blocks on
+	// its sync snapshot at NEWLEADER.
+	for i := 0; i < 50 && len(syncModesStarted(w, 3)) == 0; i++ {
+		w.runFor(10 * msNs)
+		w.releaseDisk(3)
+	}
+	w.runFor(10 * msNs)
+	if w.servers[3].follow == nil || w.servers[3].follow.syncMode != SyncSnap {
+		t.Fatalf("server 3 is not in a SNAP sync\n%s", w.dump())
+	}
+	w.crash(w.leader())
+	w.runFor(10 * msNs)
+	reloads := 0
+	for _, e := range w.effects[3] {
+		if _, ok := e.(Reload); ok {
+			reloads++
+		}
+	}
+	if reloads != 1 {
+		t.Fatalf("server 3 emitted %d Reload effects after losing the leader mid-SNAP, want 1\n%s", reloads, w.dump())
+	}
+}
+
+func syncModesStarted(w *tworld, id int64) []SyncMode {
+	if s := w.servers[id]; s != nil && s.follow != nil && s.follow.phase >= fSyncing {
+		return []SyncMode{s.follow.syncMode}
+	}
+	return nil
+}
