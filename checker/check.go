@@ -42,8 +42,8 @@ type Input struct {
 	History History
 	// Replicas is the online replica checker the harness fed during the run (optional).
 	Replicas *Replicas
-	// Final are the servers' final histories (optional); with them every acknowledged write
-	// must be present (InvLostWrite).
+	// Final are the servers' final histories (optional); every acknowledged write inside
+	// the range one of them lists must be in it (InvLostWrite).
 	Final []FinalServer
 	// Liveness, if set, turns on the liveness checks.
 	Liveness *Liveness
@@ -83,9 +83,7 @@ func Check(in Input) Report {
 	if in.Replicas != nil {
 		rep.Failures = append(rep.Failures, in.Replicas.Failures()...)
 	}
-	if len(in.Final) > 0 {
-		rep.Failures = append(rep.Failures, checkLostWrites(h, in.Final)...)
-	}
+	rep.Failures = append(rep.Failures, checkLostWrites(h, in.Final, in.Replicas)...)
 	if in.Liveness != nil {
 		fs, inconclusive := in.Liveness.check(h, in.Replicas)
 		rep.Failures = append(rep.Failures, fs...)
@@ -139,26 +137,26 @@ func validPath(p string) bool {
 	return len(p) > 0 && p[0] == '/' && (p == "/" || p[len(p)-1] != '/')
 }
 
-// checkLostWrites fails every acknowledged write that the final histories do not hold: a
-// server whose history reaches past its zxid lacks it, or no server reaches it at all.
-func checkLostWrites(h *History, final []FinalServer) []Failure {
+// checkLostWrites fails every acknowledged write that the end of the run does not hold:
+//   - a final history whose range covers its zxid lacks it. A FinalServer covers the
+//     zxids from its first listed one (or SnapshotZxid+1, whichever is higher) to its last
+//     listed one; older zxids may sit in a snapshot and are not judged;
+//   - with a Replicas checker that saw commits: no server ever committed it, although the
+//     server that answered the client must have applied it first.
+func checkLostWrites(h *History, final []FinalServer, r *Replicas) []Failure {
 	var out []Failure
-	reach := int64(0)
-	for _, f := range final {
-		reach = max(reach, f.lastZxid())
-	}
 	for i := range h.Ops {
 		o := &h.Ops[i]
 		z := writeZxid(o)
 		if z <= 0 || o.Kind == KindCloseSession {
 			continue
 		}
-		if z > reach {
+		if r != nil && len(r.committed) > 0 && !r.IsCommitted(z) {
 			out = append(out, lostWrite(i, o, z, -1))
 			continue
 		}
 		for _, f := range final {
-			if z <= f.SnapshotZxid || z > f.lastZxid() {
+			if !f.covers(z) {
 				continue
 			}
 			if _, ok := slices.BinarySearch(f.Zxids, z); !ok {
@@ -170,15 +168,14 @@ func checkLostWrites(h *History, final []FinalServer) []Failure {
 	return out
 }
 
-func (f *FinalServer) lastZxid() int64 {
-	if n := len(f.Zxids); n > 0 {
-		return max(f.SnapshotZxid, f.Zxids[n-1])
-	}
-	return f.SnapshotZxid
+// covers reports whether zxid lies in the range the final history lists.
+func (f *FinalServer) covers(zxid int64) bool {
+	n := len(f.Zxids)
+	return n > 0 && zxid > f.SnapshotZxid && zxid >= f.Zxids[0] && zxid <= f.Zxids[n-1]
 }
 
 func lostWrite(i int, o *Op, z int64, server int) Failure {
-	where := "every server's final history ends before it"
+	where := "no server ever committed it"
 	servers := []int(nil)
 	if server >= 0 {
 		where = fmt.Sprintf("server %d's final history skips it", server)

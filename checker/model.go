@@ -39,19 +39,25 @@ type zstate struct {
 
 func newState(nodes []znode, seqs []seqMark, closed []int64) *zstate {
 	s := &zstate{nodes: nodes, seqs: seqs, closed: closed}
-	var b strings.Builder
+	b := make([]byte, 0, 64*len(nodes)+16)
 	for _, n := range nodes {
-		fmt.Fprintf(&b, "%s\x00%s\x00%d\x00%d\x00%d\x01", n.path, n.data, n.version, n.owner, n.phantoms)
+		b = append(append(b, n.path...), 0)
+		b = append(append(b, n.data...), 0)
+		b = strconv.AppendInt(b, int64(n.version), 10)
+		b = strconv.AppendInt(append(b, ','), n.owner, 10)
+		b = strconv.AppendInt(append(b, ','), int64(n.phantoms), 10)
+		b = append(b, 1)
 	}
-	b.WriteByte(2)
+	b = append(b, 2)
 	for _, m := range seqs {
-		fmt.Fprintf(&b, "%s\x00%d\x01", m.parent, m.max)
+		b = strconv.AppendInt(append(append(b, m.parent...), 0), m.max, 10)
+		b = append(b, 1)
 	}
-	b.WriteByte(2)
+	b = append(b, 2)
 	for _, c := range closed {
-		fmt.Fprintf(&b, "%d\x01", c)
+		b = append(strconv.AppendInt(b, c, 10), 1)
 	}
-	s.key = b.String()
+	s.key = string(b)
 	return s
 }
 

@@ -196,13 +196,14 @@ func buildPartitions(h *History) ([]*partition, buildStats) {
 		}
 	}
 	var parts []*partition
+	spans := sessionSpans(h)
 	for _, root := range order {
 		p := byRoot[root]
 		if hasContainer(p, f) {
 			st.skipped++
 			continue
 		}
-		finishPartition(p, h, nodeKeys[root], cuts[root], cutAll)
+		finishPartition(p, h, spans, nodeKeys[root], cuts[root], cutAll)
 		st.linOps += len(p.ops)
 		parts = append(parts, p)
 	}
@@ -254,7 +255,7 @@ func hasContainer(p *partition, f *pathFacts) bool {
 }
 
 // finishPartition sets a partition's initial state, environment, session ends and name.
-func finishPartition(p *partition, h *History, nodes, cutHere, cutAll map[string]bool) {
+func finishPartition(p *partition, h *History, spans map[int64]sessionSpan, nodes, cutHere, cutAll map[string]bool) {
 	e := &env{assumed: map[string]bool{}, cut: cutAll}
 	for c := range cutHere { //det:unordered-ok fills a set
 		if !nodes[c] {
@@ -269,7 +270,7 @@ func finishPartition(p *partition, h *History, nodes, cutHere, cutAll map[string
 	}
 	sort.Slice(init, func(i, j int) bool { return init[i].path < init[j].path })
 	p.env, p.init = e, newState(init, nil, nil)
-	p.ops = append(p.ops, sessionEnds(h, p.ops)...)
+	p.ops = append(p.ops, sessionEnds(spans, p.ops)...)
 	p.name = partitionName(nodes)
 }
 
@@ -285,41 +286,49 @@ func partitionName(nodes map[string]bool) string {
 	return "{" + strings.Join(paths, ", ") + "}"
 }
 
+// sessionSpan is when a session's end can have happened: after the Call of its last
+// definite write (its closeSession txn commits after all of them), and by the Return of an
+// acknowledged close (Forever if none: expiry comes at an unknown time, maybe never).
+type sessionSpan struct {
+	lastWriteCall int64
+	closedBy      int64
+}
+
+func sessionSpans(h *History) map[int64]sessionSpan {
+	spans := map[int64]sessionSpan{}
+	for i := range h.Ops {
+		o := &h.Ops[i]
+		sp, ok := spans[o.Session]
+		if !ok {
+			sp = sessionSpan{lastWriteCall: math.MinInt64, closedBy: Forever}
+		}
+		if o.Kind.IsWrite() && o.Outcome != OutcomeUnknown {
+			sp.lastWriteCall = max(sp.lastWriteCall, o.Call)
+		}
+		if o.Kind == KindCloseSession && o.Outcome == OutcomeOK {
+			sp.closedBy = min(sp.closedBy, o.Return)
+		}
+		spans[o.Session] = sp
+	}
+	return spans
+}
+
 // sessionEnds adds, for every session with an ephemeral create in the partition, the
-// pseudo-op that deletes its ephemerals. It is invoked at the latest Call of the session's
-// definite writes (the closeSession txn commits after all of them) and returns when an
-// explicit close was acknowledged, or never (expiry happens at an unknown time, maybe
-// not before the history ends).
-func sessionEnds(h *History, ops []*linOp) []*linOp {
-	sessions := map[int64]bool{}
+// pseudo-op that deletes its ephemerals there, over the session's sessionSpan.
+func sessionEnds(spans map[int64]sessionSpan, ops []*linOp) []*linOp {
+	var ids []int64
 	for _, lo := range ops {
 		for _, sub := range lo.op.subOps() {
-			if sub.Kind == KindCreate && isEphemeral(sub.Flags) {
-				sessions[lo.session] = true
+			if sub.Kind == KindCreate && isEphemeral(sub.Flags) && !slices.Contains(ids, lo.session) {
+				ids = append(ids, lo.session)
 			}
 		}
-	}
-	var ids []int64
-	for s := range sessions { //det:unordered-ok sorted right after
-		ids = append(ids, s)
 	}
 	slices.Sort(ids)
-	var out []*linOp
+	out := make([]*linOp, 0, len(ids))
 	for _, s := range ids {
-		end := &linOp{idx: -1, session: s, end: true, unknown: true, call: math.MinInt64, ret: Forever}
-		for i := range h.Ops {
-			o := &h.Ops[i]
-			if o.Session != s {
-				continue
-			}
-			if o.Kind.IsWrite() && o.Outcome != OutcomeUnknown {
-				end.call = max(end.call, o.Call)
-			}
-			if o.Kind == KindCloseSession && o.Outcome == OutcomeOK {
-				end.ret = min(end.ret, o.Return)
-			}
-		}
-		out = append(out, end)
+		sp := spans[s]
+		out = append(out, &linOp{idx: -1, session: s, end: true, unknown: true, call: sp.lastWriteCall, ret: sp.closedBy})
 	}
 	return out
 }

@@ -65,6 +65,7 @@ func buildCommitIndex(h *History) *commitIndex {
 	}
 	for p, list := range ci.effects { //det:unordered-ok each list sorted on its own
 		sort.SliceStable(list, func(a, b int) bool { return list[a].zxid < list[b].zxid })
+		markIncarnations(list)
 		ci.effects[p] = list
 	}
 	for p, kids := range ci.children { //det:unordered-ok each list sorted on its own
@@ -72,6 +73,23 @@ func buildCommitIndex(h *History) *commitIndex {
 		ci.children[p] = slices.Compact(kids)
 	}
 	return ci
+}
+
+// markIncarnations makes every setData effect carry whether the node it changed may be
+// ephemeral: the flag of the create that made it, or "may be" when no acknowledged create
+// did (an unknown create, maybe ephemeral, made it).
+func markIncarnations(list []effect) {
+	known, ephemeral := false, false
+	for k := range list {
+		switch list[k].kind {
+		case effCreate:
+			known, ephemeral = true, list[k].ephemeral
+		case effDelete:
+			known = false
+		case effSet:
+			list[k].ephemeral = !known || ephemeral
+		}
+	}
 }
 
 func (ci *commitIndex) addEffect(path string, e effect) {

@@ -1,0 +1,36 @@
+package checker
+
+import (
+	"runtime"
+	"testing"
+)
+
+// benchHistory is a 5-client run with 5% unknown outcomes and a leader change every 500
+// writes, rotating to fresh roots every ~150 calls.
+func benchHistory(ops int) History {
+	return generate(42, genConfig{clients: 5, ops: ops, unknownRate: 0.05, opsPerRoot: 150, leaderEvery: 500})
+}
+
+func benchCheck(b *testing.B, ops int) {
+	h := benchHistory(ops)
+	b.ResetTimer()
+	var rep Report
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range b.N {
+		rep = Check(Input{History: h})
+	}
+	runtime.ReadMemStats(&after)
+	if rep.Verdict != VerdictOK {
+		b.Fatalf("generated history judged %s:\n%s", rep.Verdict, rep.String())
+	}
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "MiB-alloc/check")
+	b.ReportMetric(float64(after.Sys)/(1<<20), "MiB-sys")
+	b.ReportMetric(float64(len(h.Ops)), "ops")
+	b.ReportMetric(float64(rep.Stats.UnknownOps), "unknown-ops")
+	b.ReportMetric(float64(rep.Stats.LargestPart), "largest-partition")
+}
+
+func BenchmarkCheck10k(b *testing.B)  { benchCheck(b, 10_000) }
+func BenchmarkCheck100k(b *testing.B) { benchCheck(b, 100_000) }
