@@ -10,6 +10,10 @@ import (
 // snapshot whose seal does not match. Such errors are *CorruptError values.
 var ErrCorrupt = errors.New("corrupt")
 
+// ErrNoValidSnapshot is matched when snapshot files exist that look complete but none
+// reads whole: ZooKeeper refuses to start ("Not able to find valid snapshots").
+var ErrNoValidSnapshot = errors.New("not able to find a valid snapshot")
+
 // CorruptError locates corrupt bytes: the file (as the FS names it; empty when decoding
 // bytes not read from a file) and the offset where reading failed.
 type CorruptError struct {

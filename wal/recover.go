@@ -61,5 +61,5 @@ func LoadSnapshot(fs FS, dir string, readTree func(*jute.Decoder) error, opts Sn
 			firstErr = err
 		}
 	}
-	return SnapshotInfo{}, false, skipped, walErr("not able to find a valid snapshot in %s (%d tried): %w", dir, len(candidates), firstErr)
+	return SnapshotInfo{}, false, skipped, walErr("%w in %s (%d tried): %w", ErrNoValidSnapshot, dir, len(candidates), firstErr)
 }

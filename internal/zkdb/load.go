@@ -1,6 +1,7 @@
 package zkdb
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -10,6 +11,12 @@ import (
 )
 
 func errf(format string, args ...any) error { return fmt.Errorf("zkdb: "+format, args...) }
+
+// ErrLogWithoutSnapshot is matched by Load's error when the data dir has log entries but
+// no valid snapshot. ZooKeeper refuses to start then ("No snapshot found, but there are
+// log entries. Something is broken!"). It happens for real when snapshot.0 — written
+// without fsync at the first start — is lost in a crash after the first log fsync.
+var ErrLogWithoutSnapshot = errors.New("no snapshot found, but there are log entries")
 
 func sortSessions(s []wal.Session) {
 	slices.SortFunc(s, func(a, b wal.Session) int {
@@ -125,7 +132,7 @@ func (db *DB) loadEmpty(rep *LoadReport) error {
 		return errf("no snapshot; reading the log: %w", err)
 	}
 	if err == nil && last != -1 {
-		return errf("no snapshot found in %s, but there are log entries (up to %#x) in %s: something is broken", db.cfg.snapDir(), last, db.cfg.logDir())
+		return errf("%w (log up to %#x in %s, no valid snapshot in %s): something is broken", ErrLogWithoutSnapshot, last, db.cfg.logDir(), db.cfg.snapDir())
 	}
 	if db.cfg.NoAutoCreate {
 		db.tree.SetLastProcessedZxid(-1)

@@ -42,8 +42,15 @@ func workEntry(z int64) []byte {
 	return datatree.MarshalEntry(&datatree.TxnEntry{Header: h, Txn: txn})
 }
 
+// tb is what the helpers need of *testing.T and *rapid.T.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // modelJSON replays workEntry(1..upTo) on a fresh tree, independently of zkdb.
-func modelJSON(t testing.TB, upTo int64) []byte {
+func modelJSON(t tb, upTo int64) []byte {
 	t.Helper()
 	tree := datatree.New()
 	for z := int64(1); z <= upTo; z++ {
@@ -60,7 +67,7 @@ func modelJSON(t testing.TB, upTo int64) []byte {
 	return b
 }
 
-func dbJSON(t testing.TB, db *zkdb.DB) []byte {
+func dbJSON(t tb, db *zkdb.DB) []byte {
 	t.Helper()
 	b, err := zkdb.MarshalTreeJSON(zkdb.TreeNodes(db.Tree()))
 	if err != nil {
@@ -204,7 +211,7 @@ func TestLoadRefusesLogWithoutSnapshot(t *testing.T) {
 	run(t, db, 1, 5, 1)
 	fs.Remove("data/version-2/snapshot.0")
 	_, err := newDB(fs, 100).Load(zkdb.LoadOptions{})
-	if err == nil || !strings.Contains(err.Error(), "no snapshot found") || !strings.Contains(err.Error(), "0x5") {
+	if !errors.Is(err, zkdb.ErrLogWithoutSnapshot) || !strings.Contains(err.Error(), "0x5") {
 		t.Fatalf("err = %v", err)
 	}
 }
