@@ -80,7 +80,9 @@ func TestWatchTriggers(t *testing.T) {
 			[]WatchEvent{ev(1, EventNodeDeleted, "/a/b"), ev(3, EventNodeDeleted, "/a/b"), ev(2, EventNodeChildrenChanged, "/a")}},
 		{"setACL fires nothing",
 			func(w *wt) { w.create("/a"); w.tree.GetData("/a", 1); w.tree.GetChildren("/a", 1) },
-			func(w *wt) []WatchEvent { return w.txn(OpSetACL, &SetACLTxn{Path: "/a", ACL: ReadACLUnsafe, Version: 1}) },
+			func(w *wt) []WatchEvent {
+				return w.txn(OpSetACL, &SetACLTxn{Path: "/a", ACL: ReadACLUnsafe, Version: 1})
+			},
 			[]WatchEvent{}},
 		{"persistent watch keeps firing, data and children",
 			func(w *wt) { w.create("/a"); w.tree.AddWatch("/a", 4, WatchPersistent) },
@@ -97,7 +99,12 @@ func TestWatchTriggers(t *testing.T) {
 			func(w *wt) []WatchEvent { return append(w.set("/a"), w.set("/a")...) },
 			[]WatchEvent{ev(4, EventNodeDataChanged, "/a")}},
 		{"RemoveWatcher drops everything",
-			func(w *wt) { w.create("/a"); w.tree.GetData("/a", 1); w.tree.AddWatch("/", 1, WatchPersistentRecursive); w.tree.RemoveWatcher(1) },
+			func(w *wt) {
+				w.create("/a")
+				w.tree.GetData("/a", 1)
+				w.tree.AddWatch("/", 1, WatchPersistentRecursive)
+				w.tree.RemoveWatcher(1)
+			},
 			func(w *wt) []WatchEvent { return w.set("/a") },
 			[]WatchEvent{}},
 		{"closeSession fires NodeDeleted for the ephemerals",
