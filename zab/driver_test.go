@@ -56,7 +56,7 @@ type fakeDisk struct {
 	acceptedEpoch int64
 	currentEpoch  int64
 	manual        bool
-	held          []func() // manual mode: completions waiting for the test
+	held          []heldOp // manual mode: completions waiting for the test
 }
 
 type tconn struct {
@@ -365,7 +365,7 @@ func (w *tworld) disk(id int64, s *Server, e Effect) {
 		}
 	}
 	if d.manual {
-		d.held = append(d.held, guarded)
+		d.held = append(d.held, heldOp{e: e, complete: guarded})
 		return
 	}
 	w.at(w.now+diskNs, guarded)
@@ -377,10 +377,25 @@ func (w *tworld) releaseDisk(id int64) bool {
 	if len(d.held) == 0 {
 		return false
 	}
-	fn := d.held[0]
+	op := d.held[0]
 	d.held = d.held[1:]
-	fn()
+	op.complete()
 	return true
+}
+
+type heldOp struct {
+	e        Effect
+	complete func()
+}
+
+// releaseDiskUntilAppend completes held ops up to (not including) the first AppendTxns.
+func (w *tworld) releaseDiskUntilAppend(id int64) {
+	for len(w.disks[id].held) > 0 {
+		if _, ok := w.disks[id].held[0].e.(AppendTxns); ok {
+			return
+		}
+		w.releaseDisk(id)
+	}
 }
 
 // step runs the next event; false when none is left.

@@ -9,7 +9,7 @@ import (
 	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
-// TestRandomFaultsKeepInvariants runs the in-test world under random crashes, restarts
+// TestRandomFaultsKeepInvariants runs, for the fixed NEWLEADER variants, the in-test world under random crashes, restarts
 // and partitions with a client writing through whichever server leads, and checks the
 // replica invariants: one established leader per epoch, one txn per zxid everywhere,
 // and, after healing, every server serving under one leader with equal digests.
@@ -27,7 +27,9 @@ func TestRandomFaultsKeepInvariants(t *testing.T) {
 
 func runRandom(t *testing.T, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 99))
-	w := newWorld(t, 3, Variant(r.IntN(3)))
+	// The fixed versions only: 3.8.0 loses committed txns in the NEWLEADER window by design
+	// (ZK-4646, reproduced in variant_bug_test.go).
+	w := newWorld(t, 3, []Variant{V3_8_5, V3_9_3}[r.IntN(2)])
 	t.Logf("variant %v", w.variant)
 	w.startAll()
 	wl := &workload{paths: map[ConnID]map[int32]string{}}
