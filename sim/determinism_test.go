@@ -203,7 +203,7 @@ func TestTraceWriterShowsEvents(t *testing.T) {
 	w.AfterHost(h, Millisecond, func() { w.Tracef("hello from %d", h) })
 	w.RunFor(Second)
 	w.Crash(h)
-	want := "T+0s world 9 0 0\nT+0s host.add 1 0 0\nT+1ms hello from 1\nT+1s host.crash 1 0 0\nT+1s disk.crash 1 3 0\n"
+	want := "T+0s world seed=9\nT+0s host.add host=1\nT+1ms hello from 1\nT+1s host.crash host=1 diskmode=drawn\nT+1s disk.crash host=1 mode=tear unsyncednames=0\n"
 	if out.String() != want {
 		t.Fatalf("trace:\n%s\nwant:\n%s", out.String(), want)
 	}

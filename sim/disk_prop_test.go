@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"path"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -220,4 +222,75 @@ func ExampleDisk() {
 	g.ReadAt(b, 0)
 	fmt.Printf("%q\n", b)
 	// Output: "durable "
+}
+
+// TestDiskNamespaceProperties: after a crash the names on disk are exactly those after
+// some prefix of the name changes made so far — never a state the directory tree never
+// passed through (so a rename is atomic) — and that prefix includes every change that a
+// SyncDir of its directory (or, by default, a file Sync) made durable.
+func TestDiskNamespaceProperties(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		o := DefaultDiskOptions()
+		o.StrictDirSync = rapid.Bool().Draw(rt, "strict")
+		w := NewWorld(rapid.Uint64().Draw(rt, "seed"), WithDisks(o))
+		h := w.AddHost()
+		d := w.Disk(h)
+		dirs := []string{"a", "b"}
+		for _, dir := range dirs {
+			d.MkdirAll(dir)
+		}
+		names := []string{"a/1", "a/2", "a/3", "b/1", "b/2"}
+		// hist[i] is the namespace after i changes since the last crash; durable is the
+		// shortest prefix known durable.
+		snapshot := func() string { return fmt.Sprint(d.Files()) }
+		hist := []string{snapshot()}
+		touched := [][]string{nil} // directories each change touched
+		durable := 0
+		for range rapid.IntRange(1, 50).Draw(rt, "steps") {
+			name := rapid.SampledFrom(names).Draw(rt, "name")
+			var changed []string
+			switch rapid.IntRange(0, 6).Draw(rt, "op") {
+			case 0, 1:
+				if _, err := d.Open(name); err != nil {
+					if _, err := d.Create(name); err == nil {
+						changed = []string{path.Dir(name)}
+					}
+				}
+			case 2:
+				if d.Remove(name) == nil {
+					changed = []string{path.Dir(name)}
+				}
+			case 3:
+				to := rapid.SampledFrom(names).Draw(rt, "to")
+				if to != name && d.Rename(name, to) == nil {
+					changed = []string{path.Dir(name), path.Dir(to)}
+				}
+			case 4:
+				dir := rapid.SampledFrom(dirs).Draw(rt, "dir")
+				d.SyncDir(dir)
+				for i := len(touched) - 1; i > durable; i-- {
+					if slices.Contains(touched[i], dir) {
+						durable = i
+						break
+					}
+				}
+			case 5:
+				if f, err := d.Open(name); err == nil && f.Sync() == nil && !o.StrictDirSync {
+					durable = len(hist) - 1
+				}
+			case 6:
+				w.CrashWith(h, rapid.SampledFrom([]CrashMode{CrashKeep, CrashDrop, CrashTear}).Draw(rt, "mode"))
+				w.Restart(h)
+				got := snapshot()
+				if !slices.Contains(hist[durable:], got) {
+					rt.Fatalf("after crash the names are %s; allowed: %v", got, hist[durable:])
+				}
+				hist, touched, durable = []string{got}, [][]string{nil}, 0
+			}
+			if changed != nil {
+				hist = append(hist, snapshot())
+				touched = append(touched, changed)
+			}
+		}
+	})
 }

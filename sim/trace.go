@@ -39,8 +39,61 @@ func (w *World) note(kind string, a, b, c int64) {
 	w.traceHash = w.mix(uint64(b))
 	w.traceHash = w.mix(uint64(c))
 	if w.trace != nil {
-		w.writeLine(fmt.Sprintf("%s %d %d %d", kind, a, b, c))
+		w.writeLine(formatNote(kind, a, b, c))
 	}
+}
+
+// noteFields names the fields of each kind of note, for the written trace only.
+var noteFields = map[string][3]string{
+	"world":           {"seed"},
+	"host.add":        {"host"},
+	"host.crash":      {"host", "diskmode"},
+	"host.restart":    {"host"},
+	"host.pause":      {"host", "for"},
+	"host.resume":     {"host", "held"},
+	"clock.jump":      {"host", "by"},
+	"clock.drift":     {"host", "ppm"},
+	"net.dial":        {"from", "to", "port"},
+	"net.established": {"conn", "from", "to"},
+	"net.send":        {"conn", "side", "bytes"},
+	"net.deliver":     {"conn", "side", "bytes"},
+	"net.close":       {"conn", "side"},
+	"net.closed":      {"conn", "side"},
+	"net.break":       {"conn"},
+	"net.crashbreak":  {"conn"},
+	"net.fin":         {"conn"},
+	"net.cut":         {"from", "to"},
+	"net.heal":        {},
+	"net.clog":        {"from", "to", "for"},
+	"disk.create":     {"host", "inode"},
+	"disk.remove":     {"host", "inode"},
+	"disk.rename":     {"host", "inode"},
+	"disk.sync":       {"host", "inode", "size"},
+	"disk.crash":      {"host", "mode", "unsyncednames"},
+	"disk.fault":      {"host", "rule", "op"},
+}
+
+// formatNote writes a note as "kind name=value ...", with durations and modes readable.
+func formatNote(kind string, a, b, c int64) string {
+	names, ok := noteFields[kind]
+	if !ok {
+		return fmt.Sprintf("%s %d %d %d", kind, a, b, c)
+	}
+	line := kind
+	for i, v := range [3]int64{a, b, c} {
+		switch names[i] {
+		case "":
+		case "for", "by":
+			line += fmt.Sprintf(" %s=%v", names[i], Duration(v))
+		case "diskmode", "mode":
+			line += fmt.Sprintf(" %s=%v", names[i], CrashMode(v))
+		case "op":
+			line += fmt.Sprintf(" %s=%v", names[i], FaultOp(v))
+		default:
+			line += fmt.Sprintf(" %s=%d", names[i], v)
+		}
+	}
+	return line
 }
 
 // hashEvent folds a fired event into the hash: its time, sequence number and host.
