@@ -1,2 +1,61 @@
-// Package cluster wires zab servers and clients onto the simulated world.
+// Package cluster is the harness that runs a simulated ZooKeeper ensemble: zab servers and
+// zab/client clients wired onto one sim.World, with every server's files on its host's
+// simulated disk.
+//
+// # Model
+//
+// New builds one host per server.N line of a zoo.cfg (zab.Config) and boots every server:
+// its files are a zkdb database (internal/zkdb) on the host's disk (internal/simfs); the
+// recovered state becomes a zab.Recovered; a zab.Server starts from it. The harness then
+// executes every effect the server returns, in order:
+//
+//   - Send / Dial / CloseConn on sim connections. Election and quorum traffic use separate
+//     connections to the electionPort and quorumPort, as in ZooKeeper; the quorum port is
+//     bound only while the server leads. A close sends the data already written first
+//     (TCP's FIN), then the peer learns of it.
+//   - SetTimer / CancelTimer as host events on the host's own (possibly drifting) clock.
+//   - AppendTxns writes to the log at once (page cache) and fsyncs when the completion fires,
+//     a disk latency later (sim.Disk.FsyncLatency); OnDiskDone follows. A crash in between
+//     loses what was not synced, per the disk's crash model. Disk effects complete in the
+//     order they were emitted. RollAndSnapshot rolls the log and serializes the server's
+//     tree at once; WriteEpoch writes the epoch file; Truncate cuts the log and reloads
+//     from disk, then OnReloaded.
+//   - Exit crashes the host (and, with Options.RestartAfterExit, restarts it later).
+//   - Observations (ModeChanged, Established, Committed, Logged) feed the checker's online
+//     replica checker (Replicas) as the run goes; the quorum-port binding follows the mode.
+//
+// Clients (AddClient) run on hosts of their own and connect to the servers' client ports;
+// each completed call is recorded and History converts the records to a checker.History
+// (a client that saw an unknown outcome continues as a new Porcupine process).
+//
+// # Faults
+//
+// Crash (power loss: unsynced data per the disk's model, peers learn late or half-open),
+// Kill (kill -9: the OS closes the sockets at once and keeps the page cache), Restart,
+// Pause, Partition, PartitionOneWay, Isolate, Heal, Clog, Drift.
+//
+// # Status
+//
+// Status, Statuses, StatusLine and Srvr show each server as `zkServer.sh status` and the
+// srvr command would (mode, epochs, zxids, digest); Leader finds the leader a quorum is
+// serving with; Converged says whether every server is serving with it at the same state.
+//
+// # Workloads and runs
+//
+// StartWorkload drives N clients over per-group subtrees (/w1, /w2, ...) with a weighted
+// op mix and unique payloads, one call outstanding per client. Walkthrough is the
+// operator's failover walkthrough (also `zabsim walkthrough`). Chaos is one randomized run
+// under crashes, kills, partitions, pauses and clogs drawn from a seed, then healing, a
+// probe write and the liveness phase, judged by checker.Check.
+//
+// Everything is deterministic: one seed gives the same run and the same TraceHash.
+//
+//	c, _ := cluster.New(cluster.Options{Seed: 7})
+//	c.RunUntilCond(time.Minute, c.Converged)
+//	cl, _ := c.AddClient(cluster.ClientOptions{})
+//	cl.Do(func(now int64, lib *client.Client) {
+//		lib.Create(now, "/app1", []byte("hello"), clientproto.FlagPersistent, func(r client.Result) {})
+//	})
+//	c.RunFor(time.Second)
+//	fmt.Println(c.StatusLine(1))
 package cluster

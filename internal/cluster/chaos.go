@@ -1,0 +1,204 @@
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/sim"
+	"github.com/zabsim/zabsim/zab"
+)
+
+// ChaosOptions shape one randomized run: a workload under random crashes, restarts,
+// partitions, pauses and clogs drawn from the seed, then healing and a liveness phase.
+type ChaosOptions struct {
+	Config  *zab.Config // nil: zab.DefaultConfig()
+	Variant zab.Variant
+	// FaultPhase is how long faults are injected (0: 15 s of virtual time).
+	FaultPhase sim.Duration
+	// Clients run the workload (0: 3), in groups of one.
+	Clients int
+	// SkipLinearizability turns off the Porcupine layer (the replica, read and liveness
+	// checks still run).
+	SkipLinearizability bool
+	// Trace receives the run's event trace (nil: none).
+	Trace io.Writer
+}
+
+// ChaosResult is one randomized run's outcome.
+type ChaosResult struct {
+	Seed      uint64
+	Converged bool // every server converged within the liveness bound after healing
+	// HealedAt and EndAt are virtual times (ns).
+	HealedAt, EndAt int64
+	Faults          []string
+	Report          checker.Report
+	Errors          []string // harness errors and client-observed protocol violations
+	Ops             int
+	Steps           uint64
+	TraceHash       uint64
+}
+
+// Failed reports whether the run broke any property.
+func (r *ChaosResult) Failed() bool {
+	return !r.Converged || r.Report.Failed() || len(r.Errors) > 0
+}
+
+func (r *ChaosResult) String() string {
+	return fmt.Sprintf("seed %d: converged=%v ops=%d steps=%d healed=%v end=%v errors=%v\nfaults: %v\n%s",
+		r.Seed, r.Converged, r.Ops, r.Steps, sim.Time(r.HealedAt), sim.Time(r.EndAt), r.Errors, r.Faults, r.Report.String())
+}
+
+// Chaos runs one randomized run. The seed decides everything: the same seed gives the
+// same run and the same TraceHash.
+func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
+	if o.FaultPhase <= 0 {
+		o.FaultPhase = 15 * sim.Second
+	}
+	if o.Clients <= 0 {
+		o.Clients = 3
+	}
+	res := ChaosResult{Seed: seed}
+	c, err := New(Options{Seed: seed, Config: o.Config, Variant: o.Variant, RestartAfterExit: time.Second, Trace: o.Trace})
+	if err != nil {
+		return res, err
+	}
+	d, err := c.StartWorkload(Workload{Clients: o.Clients, Think: sim.Latency{Min: 5 * sim.Millisecond, Mean: 150 * sim.Millisecond, Jitter: 100 * sim.Millisecond}})
+	if err != nil {
+		return res, err
+	}
+	f := &faulter{c: c, rnd: c.w.Rand("cluster/chaos"), end: c.Now().Add(o.FaultPhase)}
+	f.schedule()
+	if err := c.RunUntil(f.end); err != nil {
+		return res, fmt.Errorf("cluster: chaos seed %d: %w", seed, err)
+	}
+	f.healAll()
+	d.Stop()
+	res.HealedAt = int64(c.Now())
+	timing := c.timing()
+	bound := checker.LivenessBound(timing)
+	res.Converged, err = c.RunUntilCond(bound, c.Converged)
+	if err != nil {
+		return res, fmt.Errorf("cluster: chaos seed %d: %w", seed, err)
+	}
+	// Run to the liveness deadline, so the checker can judge progress (idle virtual time
+	// costs only the pings).
+	if err := c.RunUntil(sim.Time(res.HealedAt).Add(bound)); err != nil {
+		return res, fmt.Errorf("cluster: chaos seed %d: %w", seed, err)
+	}
+	res.EndAt = int64(c.Now())
+	h := c.History()
+	res.Ops = len(h.Ops)
+	res.Report = checker.Check(checker.Input{History: h, Replicas: c.replicas, Final: c.FinalHistories(),
+		Liveness: &checker.Liveness{HealedAt: res.HealedAt, EndAt: res.EndAt, Timing: timing},
+		Options:  checker.Options{SkipLinearizability: o.SkipLinearizability}})
+	res.Faults, res.Errors = f.log, c.Errors()
+	res.Steps, res.TraceHash = c.Steps(), c.TraceHash()
+	return res, nil
+}
+
+func (c *Cluster) timing() checker.Timing {
+	return checker.Timing{TickTimeMs: int64(c.cfg.TickTimeMs), InitLimit: int64(c.cfg.InitLimit), SyncLimit: int64(c.cfg.SyncLimit)}
+}
+
+// pendingCalls counts client calls accepted and not yet completed.
+func (c *Cluster) pendingCalls() int {
+	n := 0
+	for _, cl := range c.clients {
+		n += cl.lib.Pending()
+	}
+	return n
+}
+
+// FinalHistories lists each server's final history as its files hold it (the newest
+// snapshot's zxid and the logged zxids after it), for the lost-write check. A server
+// whose files cannot be read is reported in Errors and left out.
+func (c *Cluster) FinalHistories() []checker.FinalServer {
+	out := make([]checker.FinalServer, 0, len(c.nodes))
+	for _, n := range c.nodes {
+		snap, zxids, err := n.store.finalHistory()
+		if err != nil {
+			c.harnessError(fmt.Sprintf("server %d: reading its final history: %v", n.sid, err))
+			continue
+		}
+		out = append(out, checker.FinalServer{Server: int(n.sid), SnapshotZxid: snap, Zxids: zxids})
+	}
+	return out
+}
+
+// faulter injects random faults until end.
+type faulter struct {
+	c   *Cluster
+	rnd *rand.Rand
+	end sim.Time
+	log []string
+}
+
+func (f *faulter) uniform(lo, hi sim.Duration) sim.Duration {
+	return lo + sim.Duration(f.rnd.Int64N(int64(hi-lo)))
+}
+
+func (f *faulter) note(format string, args ...any) {
+	f.log = append(f.log, fmt.Sprintf("%v ", f.c.Now())+fmt.Sprintf(format, args...))
+}
+
+// schedule draws the next fault time; each fault schedules its own repair.
+func (f *faulter) schedule() {
+	at := f.c.Now().Add(f.uniform(300*sim.Millisecond, 3*sim.Second))
+	if at >= f.end {
+		return
+	}
+	f.c.w.At(at, func() {
+		f.inject()
+		f.schedule()
+	})
+}
+
+func (f *faulter) inject() {
+	ids := f.c.ServerIDs()
+	sid := ids[f.rnd.IntN(len(ids))]
+	switch f.rnd.IntN(6) {
+	case 0, 1:
+		f.note("crash %d", sid)
+		f.c.Crash(sid)
+		f.c.w.After(f.uniform(200*sim.Millisecond, 6*sim.Second), func() { f.c.Restart(sid) })
+	case 2:
+		side := slices.Clone(ids)
+		f.rnd.Shuffle(len(side), func(i, j int) { side[i], side[j] = side[j], side[i] })
+		k := 1 + f.rnd.IntN(len(side)-1)
+		f.note("partition %v | %v", side[:k], side[k:])
+		f.c.Partition(side[:k], side[k:])
+		f.c.w.After(f.uniform(500*sim.Millisecond, 8*sim.Second), f.c.Heal)
+	case 3:
+		f.note("isolate %d", sid)
+		f.c.Isolate(sid)
+		f.c.w.After(f.uniform(500*sim.Millisecond, 8*sim.Second), f.c.Heal)
+	case 4:
+		d := f.uniform(100*sim.Millisecond, 5*sim.Second)
+		f.note("pause %d for %v", sid, d)
+		f.c.Pause(sid, d)
+	default:
+		other := ids[f.rnd.IntN(len(ids))]
+		if other == sid {
+			return
+		}
+		d := f.uniform(100*sim.Millisecond, 4*sim.Second)
+		f.note("clog %d->%d for %v", sid, other, d)
+		f.c.Clog(sid, other, d)
+	}
+}
+
+// healAll ends every fault: partitions healed, paused servers resumed, down servers
+// restarted.
+func (f *faulter) healAll() {
+	f.note("heal all")
+	f.c.Heal()
+	for _, sid := range f.c.ServerIDs() {
+		h := f.c.node(sid).host
+		f.c.w.Resume(h)
+		f.c.Restart(sid)
+	}
+}
