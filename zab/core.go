@@ -175,7 +175,7 @@ func (s *Server) send(conn ConnID, pkt QuorumPacket) {
 func (s *Server) Start(now int64) []Effect {
 	s.startedNs = now
 	s.sess.initNextID(s.id, now)
-	s.startLooking(now)
+	s.startLooking(now, "started")
 	return s.flush()
 }
 
@@ -358,36 +358,11 @@ func (s *Server) fastForward(now int64) {
 	s.db.pending = nil
 }
 
-// flushAllLog hands every queued txn to the disk now, whatever is in flight.
-func (s *Server) flushAllLog() {
-	for len(s.log.queued) > 0 {
-		if s.log.inFlight != 0 {
-			// A batch is in flight: chain the rest after it (the harness runs disk ops in order).
-			rest := s.log.queued
-			s.log.queued = nil
-			entries := make([]Proposal, len(rest))
-			for i, t := range rest {
-				entries[i] = t.p
-			}
-			op := s.newOp()
-			s.emit(AppendTxns{Op: op, Entries: entries, Fsync: true})
-			s.log.appendedMax = max(s.log.appendedMax, entries[len(entries)-1].Zxid)
-			last := entries[len(entries)-1].Zxid
-			s.afterDisk(op, func(now int64, err error) {
-				if err == nil {
-					s.log.durableMax = max(s.log.durableMax, last)
-					s.emit(Logged{Zxid: last})
-				}
-			})
-			return
-		}
-		s.flushLog()
-	}
-}
+func (s *Server) setMode(m Mode, leader int64) { s.setModeWhy(m, leader, "elected") }
 
-func (s *Server) setMode(m Mode, leader int64) {
+func (s *Server) setModeWhy(m Mode, leader int64, why string) {
 	s.mode = m
-	s.emit(ModeChanged{Mode: m, Leader: leader, Epoch: s.currentEpoch})
+	s.emit(ModeChanged{Mode: m, Leader: leader, Epoch: s.currentEpoch, Reason: why})
 }
 
 func paramsFrom(cfg *Config) (params, error) {

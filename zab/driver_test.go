@@ -245,7 +245,7 @@ func (w *tworld) exec(id int64, s *Server, e Effect) {
 		w.logf("s%d exit %d: %s", id, e.Code, e.Reason)
 		w.crash(id)
 	case ModeChanged:
-		w.logf("s%d mode %v leader %d", id, e.Mode, e.Leader)
+		w.logf("s%d mode %v leader %d (%s)", id, e.Mode, e.Leader, e.Reason)
 	case Established:
 		w.logf("s%d established epoch %d", id, e.Epoch)
 	case Committed:

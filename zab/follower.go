@@ -498,7 +498,7 @@ func (s *Server) followerLost(now int64, why string) {
 	snap := s.follow.syncMode == SyncSnap
 	s.leaveRole(now, !snap)
 	if !snap {
-		s.startLooking(now)
+		s.startLooking(now, why)
 		return
 	}
 	s.flushAllLog()
@@ -514,7 +514,7 @@ func (s *Server) followerLost(now int64, why string) {
 			return
 		}
 		s.install(rec)
-		s.startLooking(now)
+		s.startLooking(now, why)
 	}
 }
 

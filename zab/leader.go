@@ -457,7 +457,7 @@ func (s *Server) leaderShutdown(now int64, why string) {
 		return
 	}
 	s.leaveRole(now, true)
-	s.startLooking(now)
+	s.startLooking(now, why)
 }
 
 func (s *Server) endLeading(now int64) {

@@ -6,12 +6,12 @@ package zab
 // snapshot (snapCount/2 + a fresh draw in [0, snapCount/2)).
 type txnLogger struct {
 	queued      []loggedTxn
-	inFlight    OpID // 0 when no batch is in flight
-	batch       []loggedTxn
-	appendedMax int64 // highest zxid handed to the disk
-	durableMax  int64 // highest zxid whose fsync completed
-	sinceSnap   int   // txns appended since the last snapshot
-	snapAfter   int   // snapshot once sinceSnap exceeds this
+	inFlight    int                  // batches handed to the disk and not yet completed
+	batches     map[OpID][]loggedTxn // in-flight batches by op
+	appendedMax int64                // highest zxid handed to the disk
+	durableMax  int64                // highest zxid whose fsync completed
+	sinceSnap   int                  // txns appended since the last snapshot
+	snapAfter   int                  // snapshot once sinceSnap exceeds this
 }
 
 type loggedTxn struct {
@@ -38,35 +38,53 @@ func (s *Server) logTxn(p Proposal, onDurable func(now int64)) {
 	s.log.queued = append(s.log.queued, loggedTxn{p: p, onDurable: onDurable})
 }
 
-// flushLog starts the next batch unless one is in flight.
+// flushLog starts the next batch unless one is in flight (group commit: what queues up
+// meanwhile shares the next fsync).
 func (s *Server) flushLog() {
-	lg := &s.log
-	if lg.inFlight != 0 || len(lg.queued) == 0 {
-		return
+	if s.log.inFlight == 0 && len(s.log.queued) > 0 {
+		s.startBatch(maxBatchTxns)
 	}
-	n := min(len(lg.queued), maxBatchTxns)
-	lg.batch = append([]loggedTxn(nil), lg.queued[:n]...)
+}
+
+// flushAllLog hands every queued txn to the disk now, even behind an in-flight batch (the
+// harness runs disk ops in order).
+func (s *Server) flushAllLog() {
+	for len(s.log.queued) > 0 {
+		s.startBatch(maxBatchTxns)
+	}
+}
+
+// startBatch emits an AppendTxns+fsync for up to n queued txns.
+func (s *Server) startBatch(n int) {
+	lg := &s.log
+	n = min(len(lg.queued), n)
+	batch := append([]loggedTxn(nil), lg.queued[:n]...)
 	lg.queued = append(lg.queued[:0:0], lg.queued[n:]...)
 	entries := make([]Proposal, n)
-	for i, t := range lg.batch {
+	for i, t := range batch {
 		entries[i] = t.p
 	}
 	op := s.newOp()
-	lg.inFlight = op
+	if lg.batches == nil {
+		lg.batches = map[OpID][]loggedTxn{}
+	}
+	lg.batches[op] = batch
+	lg.inFlight++
 	lg.appendedMax = max(lg.appendedMax, entries[n-1].Zxid)
 	s.emit(AppendTxns{Op: op, Entries: entries, Fsync: true})
-	s.afterDisk(op, s.batchDone)
+	s.afterDisk(op, func(now int64, err error) { s.batchDone(now, op, err) })
 	lg.sinceSnap += n
 	if lg.sinceSnap > lg.snapAfter {
 		s.snapshot(false)
 	}
 }
 
-// batchDone is OnDiskDone for a batch: the batch is durable, ACKs may leave.
-func (s *Server) batchDone(now int64, err error) {
+// batchDone is OnDiskDone for a batch: the batch is durable, its ACKs may leave.
+func (s *Server) batchDone(now int64, op OpID, err error) {
 	lg := &s.log
-	batch := lg.batch
-	lg.batch, lg.inFlight = nil, 0
+	batch := lg.batches[op]
+	delete(lg.batches, op)
+	lg.inFlight--
 	if err != nil {
 		s.exit(ExitUnexpected, "SyncRequestProcessor: Severe unrecoverable error: "+err.Error())
 		return
@@ -103,8 +121,10 @@ func (s *Server) dropLogCallbacks() {
 	for i := range s.log.queued {
 		s.log.queued[i].onDurable = nil
 	}
-	for i := range s.log.batch {
-		s.log.batch[i].onDurable = nil
+	for _, b := range s.log.batches { //det:unordered-ok clearing each batch's callbacks
+		for i := range b {
+			b[i].onDurable = nil
+		}
 	}
 }
 

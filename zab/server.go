@@ -231,11 +231,14 @@ func (m Mode) String() string {
 }
 
 // ModeChanged is an observation: the server entered Mode (for Following/Leading, Leader
-// is the elected leader's sid; Epoch is the server's currentEpoch at that moment).
+// is the elected leader's sid; Epoch is the server's currentEpoch at that moment). Reason
+// says why, in ZooKeeper's words where it has them (e.g. "Not sufficient followers
+// synced", "Read timed out").
 type ModeChanged struct {
 	Mode   Mode
 	Leader int64
 	Epoch  int64
+	Reason string
 }
 
 // Established is an observation: a leader reached a quorum of NEWLEADER ACKs and starts
