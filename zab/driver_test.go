@@ -82,6 +82,9 @@ type tworld struct {
 	cut      map[[2]int64]bool // partitioned pairs (both directions)
 	trace    []string
 	effects  map[int64][]Effect // every effect each server emitted, in order
+	// lose, when set, is asked about every delivery; true loses the message and black-holes
+	// its connection (a crash or cut between two packets).
+	lose func(to int64, msg any) bool
 }
 
 func newWorld(t *testing.T, n int, variant Variant) *tworld {
@@ -213,7 +216,7 @@ func (w *tworld) exec(id int64, s *Server, e Effect) {
 			if oc == nil || oc.closed || oc.dead {
 				return
 			}
-			if w.blocked(oc.owner, oc.peer) {
+			if w.blocked(oc.owner, oc.peer) || (w.lose != nil && w.lose(oc.owner, e.Msg)) {
 				w.blackHole(other)
 				return
 			}

@@ -35,6 +35,9 @@ type follower struct {
 	ackAfterUpTo   []int64  // 3.8.5: proposal ACKs that leave after UPTODATE
 	busy           bool     // a synchronous disk step of the QuorumPeer thread is running
 	buffered       []QuorumPacket
+	// lostWhy is set when the connection broke (or timed out) during a synchronous step:
+	// the QuorumPeer thread only notices once the step is over.
+	lostWhy string
 	pendingSyncs   []*pendingRequest
 	// revalidating maps a session id to the client connection waiting for REVALIDATE.
 	revalidating map[int64]ConnID
@@ -154,6 +157,10 @@ func (s *Server) blockOn(then func(now int64, err error)) func(now int64, err er
 		}
 		f.busy = false
 		then(now, err)
+		if s.follow == f && f.lostWhy != "" {
+			s.followerLost(now, f.lostWhy)
+			return
+		}
 		s.drainBuffered(now)
 	}
 }
@@ -493,6 +500,12 @@ func (s *Server) followerPing(now int64, pkt QuorumPacket) {
 // fast-forwarded to everything logged (ZK-2845).
 func (s *Server) followerLost(now int64, why string) {
 	if s.follow == nil {
+		return
+	}
+	if s.follow.busy {
+		if s.follow.lostWhy == "" {
+			s.follow.lostWhy = why
+		}
 		return
 	}
 	snap := s.follow.syncMode == SyncSnap

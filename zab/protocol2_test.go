@@ -120,19 +120,24 @@ func TestLearnerLeavingAfterUnconfirmedSnapReloadsFromDisk(t *testing.T) {
 	if !w.runUntil(10*tickNs, w.allServing) {
 		t.Fatal("no leader")
 	}
-	w.disks[3].manual = true
+	// Server 3 gets the SNAP but never the NEWLEADER: the leader dies in between (ZK-3642).
+	w.lose = func(to int64, msg any) bool {
+		p, ok := msg.(QuorumPacket)
+		return ok && to == 3 && p.Type == PacketNewLeader
+	}
 	w.start(3)
-	// Epoch writes are held: release them until server 3 has taken the SNAP and blocks on
-	// its sync snapshot at NEWLEADER.
-	for i := 0; i < 50 && len(syncModesStarted(w, 3)) == 0; i++ {
-		w.runFor(10 * msNs)
-		w.releaseDisk(3)
+	if !w.runUntil(5*tickNs, func() bool { return len(syncModesStarted(w, 3)) > 0 }) {
+		t.Fatalf("server 3 never started syncing\n%s", w.dump())
 	}
 	w.runFor(10 * msNs)
-	if w.servers[3].follow == nil || w.servers[3].follow.syncMode != SyncSnap {
-		t.Fatalf("server 3 is not in a SNAP sync\n%s", w.dump())
+	if !hasNode(w.servers[3], "/e1-600") {
+		t.Fatal("server 3 did not install the SNAP in memory")
 	}
+	w.lose = nil
 	w.crash(w.leader())
+	if !w.runUntil(tickNs, func() bool { return w.servers[3].Mode() == Looking }) {
+		t.Fatalf("server 3 did not notice the leader's crash\n%s", w.dump())
+	}
 	w.runFor(10 * msNs)
 	reloads := 0
 	for _, e := range w.effects[3] {
@@ -142,6 +147,10 @@ func TestLearnerLeavingAfterUnconfirmedSnapReloadsFromDisk(t *testing.T) {
 	}
 	if reloads != 1 {
 		t.Fatalf("server 3 emitted %d Reload effects after losing the leader mid-SNAP, want 1\n%s", reloads, w.dump())
+	}
+	// Memory is what the disk holds again, not the unconfirmed snapshot (no fast-forward).
+	if hasNode(w.servers[3], "/e1-600") || w.servers[3].Status().LastProcessedZxid != makeZxid(1, 10) {
+		t.Errorf("after the reload server 3 is at 0x%x, want its disk's 0x10000000a", w.servers[3].Status().LastProcessedZxid)
 	}
 }
 
