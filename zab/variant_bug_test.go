@@ -1,6 +1,11 @@
 package zab
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	cp "github.com/zabsim/zabsim/zab/clientproto"
+)
 
 // TestZK4646CommittedTxnsLostOnlyIn380 reproduces ZK-4646/ZK-4785 step by step. Server 3
 // holds txns (1,2) and (1,3) that server 2 lacks; 3 leads epoch 2 and DIFF-syncs 2.
@@ -69,6 +74,62 @@ func TestZK4646CommittedTxnsLostOnlyIn380(t *testing.T) {
 			}
 			if e := w.servers[w.leader()].Status().CurrentEpoch; e != 3 {
 				t.Errorf("new epoch %d, want 3", e)
+			}
+		})
+	}
+}
+
+// TestZK4394CommitAfterNewLeader: a learner joins while a proposal is outstanding, so it
+// gets PROPOSAL before NEWLEADER and its COMMIT after NEWLEADER. 3.8.x cleared
+// packetsNotCommitted at NEWLEADER and dereferences null on that COMMIT: the learner drops
+// out (liveness). 3.9.3 keeps the proposal and finishes the sync.
+func TestZK4394CommitAfterNewLeader(t *testing.T) {
+	for _, v := range []Variant{V3_8_0, V3_8_5, V3_9_3} {
+		t.Run(v.String(), func(t *testing.T) {
+			w := newWorld(t, 3, v)
+			w.startAll()
+			if !w.runUntil(10*tickNs, w.allServing) || w.leader() != 3 {
+				t.Fatalf("want leader 3\n%s", w.dump())
+			}
+			w.crash(1)
+			w.disks[2].manual = true
+			w.disks[3].manual = true
+			conn := ConnID(4394)
+			w.run(3, w.servers[3].OnClientConnected(w.now, conn))
+			w.run(3, w.servers[3].OnClientMessage(w.now, conn, &cp.ConnectRequest{TimeoutMs: 4000}))
+			w.runFor(10 * msNs)
+			// Server 1 rejoins; its disk is stalled so it blocks inside NEWLEADER.
+			w.disks[1].manual = true
+			w.start(1)
+			if !w.runUntil(5*tickNs, func() bool {
+				f := w.servers[1].follow
+				return f != nil && f.busy && f.phase == fSyncing && len(w.disks[1].held) > 0
+			}) {
+				t.Fatalf("server 1 never blocked in NEWLEADER\n%s", w.dump())
+			}
+			// The outstanding proposal commits now: its COMMIT reaches 1 after NEWLEADER.
+			w.disks[2].manual, w.disks[3].manual = false, false
+			for w.releaseDisk(2) || w.releaseDisk(3) {
+			}
+			w.runFor(10 * msNs)
+			w.disks[1].manual = false
+			for w.releaseDisk(1) {
+			}
+			w.runFor(100 * msNs)
+			var reason string
+			for _, e := range w.effects[1] {
+				if m, ok := e.(ModeChanged); ok && m.Mode == Looking {
+					reason = m.Reason
+				}
+			}
+			if v == V3_9_3 {
+				if st := w.servers[1].Status(); !st.Serving || st.Sessions != 1 {
+					t.Fatalf("3.9.3: server 1 serving=%v sessions=%d, want serving with the committed session\n%s", st.Serving, st.Sessions, w.dump())
+				}
+				return
+			}
+			if !strings.Contains(reason, "ZK-4394") {
+				t.Fatalf("%v: server 1 should drop out on the COMMIT after NEWLEADER; last LOOKING reason %q\n%s", v, reason, w.dump())
 			}
 		})
 	}
