@@ -37,8 +37,8 @@ type follower struct {
 	buffered       []QuorumPacket
 	// lostWhy is set when the connection broke (or timed out) during a synchronous step:
 	// the QuorumPeer thread only notices once the step is over.
-	lostWhy string
-	pendingSyncs   []*pendingRequest
+	lostWhy      string
+	pendingSyncs []*pendingRequest
 	// revalidating maps a session id to the client connection waiting for REVALIDATE.
 	revalidating map[int64]ConnID
 }
