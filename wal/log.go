@@ -80,7 +80,7 @@ func (l *Log) Append(t Txn) error {
 	if err := l.pad(); err != nil {
 		return l.fail(err)
 	}
-	l.pending = appendRecord(l.pending, t.Encode())
+	l.pending = appendTxnRecord(l.pending, t)
 	return nil
 }
 

@@ -47,7 +47,8 @@ type logFileReader struct {
 	size int64
 	off  int64 // offset just after the last record returned
 	// entry is the encoded entry (header + body) of the last record returned.
-	entry []byte
+	entry  []byte
+	prefix [recordPrefixSize]byte
 }
 
 // openLogFile opens path and checks its header. last says whether this is the newest log
@@ -62,7 +63,7 @@ func openLogFile(fs FS, path string, last bool) (*logFileReader, *LogEnd, error)
 	if size == 0 && last {
 		return r, &LogEnd{Kind: EndEmpty}, nil
 	}
-	b, err := r.read(0, FileHeaderSize)
+	b, err := r.read(0, FileHeaderSize, nil)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -79,12 +80,18 @@ func openLogFile(fs FS, path string, last bool) (*logFileReader, *LogEnd, error)
 	return r, nil, nil
 }
 
-// read returns n bytes at off, or nil if the file ends first.
-func (r *logFileReader) read(off int64, n int) ([]byte, error) {
+// read returns n bytes at off, or nil if the file ends first. The bytes are fresh unless
+// buf (reused by the caller) has room for them.
+func (r *logFileReader) read(off int64, n int, buf []byte) ([]byte, error) {
 	if off+int64(n) > r.size {
 		return nil, nil
 	}
-	b := make([]byte, n)
+	b := buf[:0]
+	if cap(b) >= n {
+		b = b[:n]
+	} else {
+		b = make([]byte, n)
+	}
 	if _, err := r.f.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF) && n == len(b)) {
 		return nil, walErr("reading %s at offset %d: %w", r.path, off, err)
 	}
@@ -95,7 +102,7 @@ func (r *logFileReader) read(off int64, n int) ([]byte, error) {
 // tail), or an error for corrupt data (CRC mismatch, unreasonable length) or a read error.
 func (r *logFileReader) next() (Txn, *LogEnd, error) {
 	start := r.off
-	prefix, err := r.read(start, recordPrefixSize)
+	prefix, err := r.read(start, recordPrefixSize, r.prefix[:])
 	if err != nil || prefix == nil {
 		return Txn{}, r.endAt(start), err
 	}
@@ -109,7 +116,7 @@ func (r *logFileReader) next() (Txn, *LogEnd, error) {
 	case n < 0 || n > 2*jute.MaxBuffer:
 		return Txn{}, nil, corruptErr(r.path, start+8, "unreasonable record length %d", n)
 	}
-	body, err := r.read(start+recordPrefixSize, int(n)+1)
+	body, err := r.read(start+recordPrefixSize, int(n)+1, nil)
 	if err != nil || body == nil {
 		return Txn{}, r.endAt(start), err
 	}

@@ -75,12 +75,16 @@ func DecodeTxn(entry []byte, base int64) (Txn, error) {
 	return Txn{Header: h, Body: d.Rest()}, nil
 }
 
-// appendRecord frames an encoded entry as a log record: Adler32 of the entry (as a long),
-// the entry as a length-prefixed buffer, and the 'B' end marker.
-func appendRecord(dst, entry []byte) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, uint64(adler32.Checksum(entry)))
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(entry)))
-	dst = append(dst, entry...)
+// appendTxnRecord frames a txn as a log record: Adler32 of the encoded entry (as a long),
+// the entry as a length-prefixed buffer, and the 'B' end marker. The entry is encoded in
+// place and the checksum and length filled in before it.
+func appendTxnRecord(dst []byte, t Txn) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, recordPrefixSize)...)
+	dst = t.AppendEncoded(dst)
+	entry := dst[start+recordPrefixSize:]
+	binary.BigEndian.PutUint64(dst[start:], uint64(adler32.Checksum(entry)))
+	binary.BigEndian.PutUint32(dst[start+8:], uint32(len(entry)))
 	return append(dst, endOfRecord)
 }
 

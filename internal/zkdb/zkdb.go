@@ -68,7 +68,8 @@ type DB struct {
 	cfg      Config
 	tree     *datatree.Tree
 	sessions map[int64]int32
-	// committed holds the newest CommitLogCount proposals, oldest first.
+	// committed holds the newest proposals, oldest first: at least the newest
+	// CommitLogCount, at most twice that (trimmed in halves, so adding is O(1) amortized).
 	committed []Proposal
 	log       *wal.Log
 	trigger   *wal.SnapTrigger
@@ -131,15 +132,18 @@ func (db *DB) SessionTimeout(id int64) (int32, bool) {
 
 // CommittedLog returns the newest committed proposals (at most CommitLogCount), oldest
 // first. The slice must not be modified.
-func (db *DB) CommittedLog() []Proposal { return db.committed }
+func (db *DB) CommittedLog() []Proposal {
+	return db.committed[max(0, len(db.committed)-CommitLogCount):]
+}
 
 // MinCommittedLog and MaxCommittedLog bound the committed log; both are the tree's last
 // processed zxid when it is empty, as in ZooKeeper's sync decision.
 func (db *DB) MinCommittedLog() int64 {
-	if len(db.committed) == 0 {
+	cl := db.CommittedLog()
+	if len(cl) == 0 {
 		return db.LastProcessedZxid()
 	}
-	return db.committed[0].Zxid
+	return cl[0].Zxid
 }
 
 // MaxCommittedLog is the zxid of the newest committed proposal (see MinCommittedLog).
@@ -158,7 +162,8 @@ func (db *DB) Apply(entry []byte) (datatree.Result, error) {
 	if err != nil {
 		return datatree.Result{}, errf("applying txn: %w", err)
 	}
-	return db.applyDecoded(&e, entry), nil
+	// The caller may reuse entry; the committed log keeps its own copy.
+	return db.applyDecoded(&e, append([]byte(nil), entry...)), nil
 }
 
 func (db *DB) applyDecoded(e *datatree.TxnEntry, raw []byte) datatree.Result {
@@ -175,11 +180,13 @@ func (db *DB) applyDecoded(e *datatree.TxnEntry, raw []byte) datatree.Result {
 	return res
 }
 
-// addCommitted appends to the committed log, dropping the oldest beyond CommitLogCount.
+// addCommitted appends to the committed log (p.Entry is kept, not copied), dropping the
+// oldest half once it holds twice CommitLogCount.
 func (db *DB) addCommitted(p Proposal) {
-	if len(db.committed) >= CommitLogCount {
-		n := copy(db.committed, db.committed[len(db.committed)-CommitLogCount+1:])
+	if len(db.committed) >= 2*CommitLogCount {
+		n := copy(db.committed, db.committed[len(db.committed)-CommitLogCount:])
+		clear(db.committed[n:])
 		db.committed = db.committed[:n]
 	}
-	db.committed = append(db.committed, Proposal{Zxid: p.Zxid, Entry: append([]byte(nil), p.Entry...)})
+	db.committed = append(db.committed, p)
 }
