@@ -295,7 +295,8 @@ func (n *Network) Break(c *Conn) {
 	c.link.ends[1].breakNotice(ErrReset)
 }
 
-// Conns returns the live connections ends on host h, oldest first.
+// Conns returns the open connection ends on host h that its application holds, oldest
+// first.
 func (n *Network) Conns(h HostID) []*Conn {
 	var out []*Conn
 	for _, l := range n.links {
@@ -303,7 +304,7 @@ func (n *Network) Conns(h HostID) []*Conn {
 			continue
 		}
 		for _, c := range l.ends {
-			if c.local == h && !c.closed {
+			if c.local == h && c.opened && !c.closed {
 				out = append(out, c)
 			}
 		}

@@ -239,3 +239,60 @@ func BenchmarkMessageDelivery(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+func TestCloseDeliversSentDataThenFINEvenAfterAPartition(t *testing.T) {
+	r := newNetRig(t, 2, quietNet())
+	a, b := r.dial(t, 1, 2)
+	r.n.Partition([]HostID{1}, []HostID{2})
+	a.Send("last words", 10)
+	a.Close()
+	b.Send("to a closed end", 1)
+	r.w.RunFor(Minute)
+	if len(r.got[b]) != 0 || r.closed[b] != nil {
+		t.Fatalf("across the partition: got %v, told %v", r.got[b], r.closed[b])
+	}
+	if got := r.n.Conns(2); len(got) != 1 || got[0] != b {
+		t.Fatalf("Conns(2) = %v, want b still open (it has not heard the FIN)", got)
+	}
+	r.n.Heal()
+	r.w.RunFor(Second)
+	if !slices.Equal(r.got[b], []any{"last words"}) || !errors.Is(r.closed[b], ErrPeerClosed) || len(r.got[a]) != 0 {
+		t.Fatalf("after heal: b got %v and was told %v; a got %v", r.got[b], r.closed[b], r.got[a])
+	}
+	if len(r.n.Conns(1)) != 0 || len(r.n.Conns(2)) != 0 {
+		t.Fatal("a finished connection is still listed")
+	}
+}
+
+func TestDialerCrashBeforeAcceptLeavesNoConnection(t *testing.T) {
+	r := newNetRig(t, 2, quietNet())
+	doneCalled := false
+	r.n.Dial(1, 2, 1, Handlers{}, func(*Conn, error) { doneCalled = true })
+	r.w.Crash(1)
+	r.w.RunFor(10 * Second)
+	if doneCalled || len(r.accept) != 0 {
+		t.Fatalf("a dial from a crashed host completed (done %v, accepted %d)", doneCalled, len(r.accept))
+	}
+}
+
+func TestHalfOpenPeerOfCrashedHostLearnsWhenItSends(t *testing.T) {
+	o := DefaultNetOptions()
+	o.HalfOpenProb = 1
+	r := newNetRig(t, 2, o)
+	a, _ := r.dial(t, 1, 2)
+	r.w.Crash(2)
+	r.w.RunFor(Hour)
+	if r.closed[a] != nil {
+		t.Fatal("a half-open end was told without sending")
+	}
+	if err := a.Send(1, 1); err != nil {
+		t.Fatal(err)
+	}
+	r.w.RunFor(Second)
+	if !errors.Is(r.closed[a], ErrReset) {
+		t.Fatalf("after sending: %v", r.closed[a])
+	}
+	if err := a.Send(2, 1); !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("send after being told: %v", err)
+	}
+}
