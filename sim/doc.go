@@ -127,8 +127,9 @@
 // # Knobs
 //
 //	NewWorld options   WithMaxSteps, WithMaxTime, WithTrace, WithSchedulerTrace,
-//	                   WithNetwork(NetOptions), WithDisks(DiskOptions); CheckOptions
-//	                   validates options that come from users.
+//	                   WithNetwork(NetOptions), WithDisks(DiskOptions). CheckOptions
+//	                   validates options that come from users; a world built with a
+//	                   bad one refuses to run and returns the error (World.Err).
 //	NetOptions         Latency, ConnectTimeout, HalfOpenProb, BreakNoticeMax
 //	DiskOptions        FsyncLatency, CapacityBytes, StrictDirSync, CrashKeepProb,
 //	                   CrashDropProb

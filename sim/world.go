@@ -34,7 +34,8 @@ type World struct {
 	traceHash uint64
 	traceAll  bool
 
-	diskOpts DiskOptions
+	diskOpts  DiskOptions
+	configErr error // an invalid option: every run returns it
 }
 
 // Default budgets: generous enough for any scenario, small enough that a runaway loop of
@@ -85,16 +86,34 @@ func NewWorld(seed uint64, opts ...Option) *World {
 	for _, o := range opts {
 		o(w)
 	}
-	if err := w.validate(); err != nil {
-		panic(err.Error() + " (check options from users with CheckOptions first)")
-	}
+	w.rejectBadOptions()
 	w.note("world", int64(seed), 0, 0)
 	return w
 }
 
+// rejectBadOptions records the first invalid option as the world's error (every run
+// returns it; nothing fires) and puts defaults in its place, so that nothing can panic
+// on it meanwhile.
+func (w *World) rejectBadOptions() {
+	if w.configErr = w.validate(); w.configErr == nil {
+		return
+	}
+	if w.net.opts.Validate() != nil {
+		w.net.opts = DefaultNetOptions()
+	}
+	if w.diskOpts.Validate() != nil {
+		w.diskOpts = DefaultDiskOptions()
+	}
+	w.maxSteps, w.maxTime = max(w.maxSteps, 1), max(w.maxTime, 1)
+}
+
+// Err returns the error that stops this world from running: an invalid option given to
+// NewWorld (nil if all were valid).
+func (w *World) Err() error { return w.configErr }
+
 // CheckOptions reports the first option that NewWorld would reject. Validate options
-// that come from users (flags, scenario files) with it: NewWorld panics on bad options,
-// since by then they are a programming error.
+// that come from users (flags, scenario files) with it before building a world; a world
+// built with a bad option refuses to run and returns the same error from every run.
 func CheckOptions(opts ...Option) error {
 	w := &World{maxSteps: DefaultMaxSteps, maxTime: DefaultMaxTime, diskOpts: DefaultDiskOptions()}
 	w.net = &Network{opts: DefaultNetOptions()}
@@ -242,6 +261,9 @@ func (w *World) recycle(e *event) {
 // Step fires the next event. It reports false when nothing is scheduled. If firing the
 // event would exceed the budget it returns an error wrapping ErrBudget and fires nothing.
 func (w *World) Step() (bool, error) {
+	if w.configErr != nil {
+		return false, w.configErr
+	}
 	for len(w.events) > 0 {
 		e := w.events[0]
 		if e.fn == nil { // cancelled
@@ -306,6 +328,9 @@ func (w *World) nextAt() Time {
 
 // RunUntil fires every event due at or before t, then sets the clock to t.
 func (w *World) RunUntil(t Time) error {
+	if w.configErr != nil {
+		return w.configErr
+	}
 	for w.nextAt() <= t {
 		if _, err := w.Step(); err != nil {
 			return err

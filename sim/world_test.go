@@ -259,13 +259,13 @@ func TestCheckOptions(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "sim: ") {
 			t.Errorf("bad option accepted or unclear: %v", err)
 		}
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Error("NewWorld accepted a bad option")
-				}
-			}()
-			NewWorld(1, o)
-		}()
+		w := NewWorld(1, o)
+		h := w.AddHosts(2)
+		w.Network().Dial(h[0], h[1], 1, Handlers{}, func(*Conn, error) {}) // must not panic
+		fired := false
+		w.After(0, func() { fired = true })
+		if w.Err() == nil || w.RunFor(Second) != w.Err() || w.RunWhile(func() bool { return true }) != w.Err() || fired {
+			t.Errorf("a world with a bad option ran: Err %v, fired %v", w.Err(), fired)
+		}
 	}
 }
