@@ -133,26 +133,24 @@ func (s *Server) newOp() OpID {
 
 func (s *Server) afterDisk(op OpID, then func(now int64, err error)) { s.diskWait[op] = then }
 
-// afterDiskInRole runs then only if the server is still in the same role when the disk op
-// completes.
-func (s *Server) afterDiskInRole(op OpID, then func(now int64, err error)) {
+// writeEpoch writes an epoch file; the in-memory value changes once the write is durable
+// (QuorumPeer.setCurrentEpoch writes the file first), even if the role has ended since.
+func (s *Server) writeEpoch(which EpochFile, v int64, then func(now int64, err error)) {
+	op := s.newOp()
+	s.emit(WriteEpoch{Op: op, Which: which, Value: v})
 	gen := s.gen
 	s.afterDisk(op, func(now int64, err error) {
+		if err == nil {
+			if which == AcceptedEpochFile {
+				s.acceptedEpoch = v
+			} else {
+				s.currentEpoch = v
+			}
+		}
 		if s.gen == gen {
 			then(now, err)
 		}
 	})
-}
-
-func (s *Server) writeEpoch(which EpochFile, v int64, then func(now int64, err error)) {
-	op := s.newOp()
-	s.emit(WriteEpoch{Op: op, Which: which, Value: v})
-	if which == AcceptedEpochFile {
-		s.acceptedEpoch = v
-	} else {
-		s.currentEpoch = v
-	}
-	s.afterDiskInRole(op, then)
 }
 
 func (s *Server) setTimer(id TimerID, at int64) { s.emit(SetTimer{ID: id, At: at}) }

@@ -68,7 +68,7 @@ type tconn struct {
 }
 
 type tworld struct {
-	t        *testing.T
+	t        testing.TB
 	cfg      *Config
 	variant  Variant
 	now      int64
@@ -87,12 +87,12 @@ type tworld struct {
 	lose func(to int64, msg any) bool
 }
 
-func newWorld(t *testing.T, n int, variant Variant) *tworld {
+func newWorld(t testing.TB, n int, variant Variant) *tworld {
 	return newWorldCfg(t, n, variant, "")
 }
 
 // newWorldCfg is newWorld with extra zoo.cfg lines.
-func newWorldCfg(t *testing.T, n int, variant Variant, extra string) *tworld {
+func newWorldCfg(t testing.TB, n int, variant Variant, extra string) *tworld {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/data\nclientPort=2181\n" + extra)
