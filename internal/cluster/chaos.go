@@ -10,6 +10,8 @@ import (
 	"github.com/zabsim/zabsim/checker"
 	"github.com/zabsim/zabsim/sim"
 	"github.com/zabsim/zabsim/zab"
+	"github.com/zabsim/zabsim/zab/client"
+	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
 // ChaosOptions shape one randomized run: a workload under random crashes, restarts,
@@ -80,7 +82,7 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 	res.HealedAt = int64(c.Now())
 	timing := c.timing()
 	bound := checker.LivenessBound(timing)
-	res.Converged, err = c.RunUntilCond(bound, c.Converged)
+	res.Converged, err = c.settle(bound)
 	if err != nil {
 		return res, fmt.Errorf("cluster: chaos seed %d: %w", seed, err)
 	}
@@ -98,6 +100,30 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 	res.Faults, res.Errors = f.log, c.Errors()
 	res.Steps, res.TraceHash = c.Steps(), c.TraceHash()
 	return res, nil
+}
+
+// settle waits, within bound, for a leader, then makes one probe write through a fresh
+// client (a real quorum write moves every server to the same txn zxid, and proves the
+// ensemble serves writes again), then waits for every server to converge.
+func (c *Cluster) settle(bound sim.Duration) (bool, error) {
+	deadline := c.Now().Add(bound)
+	if ok, err := c.RunUntilCond(bound, func() bool { _, ok := c.Leader(); return ok }); !ok || err != nil {
+		return false, err
+	}
+	probe, err := c.AddClient(ClientOptions{})
+	if err != nil {
+		return false, err
+	}
+	written := false
+	probe.Do(func(now int64, lib *client.Client) {
+		lib.Create(now, "/probe", []byte(fmt.Sprintf("probe@%d", now)), cp.FlagPersistentSequential, func(r client.Result) {
+			written = r.Err == cp.ErrOK
+		})
+	})
+	if ok, err := c.RunUntilCond(deadline.Sub(c.Now()), func() bool { return written }); !ok || err != nil {
+		return false, err
+	}
+	return c.RunUntilCond(deadline.Sub(c.Now()), c.Converged)
 }
 
 func (c *Cluster) timing() checker.Timing {

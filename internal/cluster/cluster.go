@@ -91,6 +91,9 @@ func New(opts Options) (*Cluster, error) {
 		if err := n.boot(); err != nil {
 			return nil, err
 		}
+		if err := n.store.provision(); err != nil {
+			return nil, fmt.Errorf("cluster: server %d: provisioning its data dir: %w", n.sid, err)
+		}
 	}
 	return c, nil
 }

@@ -310,6 +310,9 @@ func (n *node) observe(e zab.Effect) {
 			n.c.replicas.LeaderLost(int(n.sid), at)
 		}
 		n.listenQuorum(e.Mode == zab.Leading)
+		if e.Mode == zab.Looking {
+			n.afterFastForward(at)
+		}
 		n.c.tracef("server %d mode %v leader %d epoch %d", n.sid, e.Mode, e.Leader, e.Epoch)
 	case zab.Established:
 		n.leading = true
@@ -378,4 +381,17 @@ func (n *node) listenQuorum(on bool) {
 	if err := net.Listen(n.host, n.addr.QuorumPort, n.acceptOn(n.addr.QuorumPort)); err != nil {
 		n.c.harnessError(fmt.Sprintf("server %d: listen on quorum port: %v", n.sid, err))
 	}
+}
+
+// afterFastForward reports a tree moved on without commits: a server leaving its role
+// applies every logged txn it had not applied (ZK-2845's fast-forward) without the normal
+// commit path, so the replica checker is told where the tree now stands, as after a
+// recovery.
+func (n *node) afterFastForward(at int64) {
+	st := n.srv.Status()
+	if st.LastProcessedZxid <= n.applied {
+		return
+	}
+	n.applied = st.LastProcessedZxid
+	n.c.replicas.Recovered(int(n.sid), st.LastProcessedZxid, uint64(st.Digest), true, at)
 }

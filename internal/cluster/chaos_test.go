@@ -1,0 +1,123 @@
+package cluster
+
+import (
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/zabsim/zabsim/checker"
+)
+
+// chaosSeeds is how many seeds TestChaos runs: 1000 by default, more with
+// ZABSIM_SOAK_SEEDS=N (the soak run).
+func chaosSeeds(t *testing.T) uint64 {
+	if s := os.Getenv("ZABSIM_SOAK_SEEDS"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("ZABSIM_SOAK_SEEDS=%q: %v", s, err)
+		}
+		return n
+	}
+	return 1000
+}
+
+// knownFindings are checker failures that real ZooKeeper 3.8 exhibits under the simulated
+// disk, with why. They are counted and reported, and pinned by their own tests, instead of
+// failing every seed that reaches them.
+var knownFindings = map[string]string{
+	checker.InvEpochMonotonic: "currentEpoch/acceptedEpoch are written tmp+fsync+rename without fsyncing the " +
+		"directory (AtomicFileOutputStream); a power loss before the next fsync loses the rename (TestEpochRenameLost)",
+}
+
+// TestChaos is issue 7's randomized test: random crashes, kills, partitions, pauses and
+// clogs under a workload, then healing. Every seed must keep one established leader per
+// epoch, one txn per zxid, every acknowledged write, equal digests at equal zxids,
+// linearizable writes and ZooKeeper's read guarantees, and must converge after healing.
+func TestChaos(t *testing.T) {
+	n := chaosSeeds(t)
+	found := map[string]int{}
+	ops, inconclusive := 0, 0
+	for seed := uint64(1); seed <= n; seed++ {
+		res, err := Chaos(seed, ChaosOptions{})
+		if err != nil {
+			t.Fatalf("seed %d: %v\nreproduce: ZABSIM_SEED=%d go test ./internal/cluster -run TestChaosSeed -v", seed, err, seed)
+		}
+		ops += res.Ops
+		if len(res.Report.Inconclusive) > 0 {
+			inconclusive++
+		}
+		if !unexpectedFailure(&res, found) {
+			continue
+		}
+		t.Fatalf("%s\nreproduce: ZABSIM_SEED=%d go test ./internal/cluster -run TestChaosSeed -v", res.String(), seed)
+	}
+	t.Logf("%d seeds, %d client calls, %d with an inconclusive check", n, ops, inconclusive)
+	for inv, k := range found {
+		t.Logf("known finding %s in %d seeds: %s", inv, k, knownFindings[inv])
+	}
+}
+
+// unexpectedFailure reports whether res broke a property other than a known finding,
+// counting the known ones in found.
+func unexpectedFailure(res *ChaosResult, found map[string]int) bool {
+	if !res.Converged || len(res.Errors) > 0 {
+		return true
+	}
+	bad := false
+	seen := map[string]bool{}
+	for _, f := range res.Report.Failures {
+		if _, known := knownFindings[f.Invariant]; !known {
+			bad = true
+		} else if !seen[f.Invariant] {
+			seen[f.Invariant] = true
+			found[f.Invariant]++
+		}
+	}
+	return bad
+}
+
+// TestEpochRenameLost pins the known finding: in seed 9 server 3 writes currentEpoch 2
+// (tmp, fsync, rename), is established as leader of epoch 2, and loses power 45 ms later
+// before any fsync made the rename durable; it restarts with currentEpoch 1.
+func TestEpochRenameLost(t *testing.T) {
+	res, err := Chaos(9, ChaosOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Report.Has(checker.InvEpochMonotonic) {
+		t.Fatalf("seed 9 no longer loses the currentEpoch rename:\n%s", res.String())
+	}
+	if unexpectedFailure(&res, map[string]int{}) {
+		t.Fatalf("seed 9 fails beyond the known finding:\n%s", res.String())
+	}
+}
+
+// TestChaosSeed reruns one seed (ZABSIM_SEED) verbosely; ZABSIM_TRACE=file writes its
+// event trace.
+func TestChaosSeed(t *testing.T) {
+	s := os.Getenv("ZABSIM_SEED")
+	if s == "" {
+		t.Skip("set ZABSIM_SEED to rerun one seed of TestChaos")
+	}
+	seed, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ChaosOptions{}
+	if path := os.Getenv("ZABSIM_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		o.Trace = f
+	}
+	res, err := Chaos(seed, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.String())
+	if res.Failed() {
+		t.Fail()
+	}
+}
