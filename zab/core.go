@@ -277,7 +277,7 @@ func (s *Server) OnPeerClosed(now int64, conn ConnID) []Effect {
 	} else if s.lead != nil {
 		s.dropLearner(now, conn, "connection closed")
 	} else if s.follow != nil && s.follow.conn == conn {
-		s.followerLost(now, "connection to leader closed")
+		s.followerConnClosed(now)
 	}
 	return s.flush()
 }

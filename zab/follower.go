@@ -37,8 +37,10 @@ type follower struct {
 	buffered       []QuorumPacket
 	// lostWhy is set when the connection broke (or timed out) during a synchronous step:
 	// the QuorumPeer thread only notices once the step is over.
-	lostWhy      string
-	pendingSyncs []*pendingRequest
+	lostWhy string
+	// heardFromLeader is set by the first packet from the leader.
+	heardFromLeader bool
+	pendingSyncs    []*pendingRequest
 	// revalidating maps a session id to the client connection waiting for REVALIDATE.
 	revalidating map[int64]ConnID
 }
@@ -71,6 +73,21 @@ func (s *Server) followerDialFailed(now int64) {
 		return
 	}
 	s.setTimer(timerFollowerConnect, now+connectRetryNs)
+}
+
+// followerConnClosed: a connection closed before the leader sent anything is a refused
+// connect (the peer is not leading yet: no quorum listener), retried like a failed dial;
+// afterwards it ends this attempt to follow.
+func (s *Server) followerConnClosed(now int64) {
+	f := s.follow
+	if f.phase == fDiscovery && !f.heardFromLeader {
+		f.conn = 0
+		f.phase = fConnecting
+		s.emit(CancelTimer{ID: timerFollowerRead})
+		s.followerDialFailed(now)
+		return
+	}
+	s.followerLost(now, "connection to leader closed")
 }
 
 func (s *Server) followerConnectTimer(now int64) {
@@ -115,6 +132,7 @@ func (s *Server) followerReadTimer(now int64) {
 func (s *Server) followerReceive(now int64, pkt QuorumPacket) {
 	f := s.follow
 	f.lastRxNs = now
+	f.heardFromLeader = true
 	if f.busy {
 		f.buffered = append(f.buffered, pkt)
 		return

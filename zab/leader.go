@@ -342,14 +342,14 @@ func (s *Server) leaderTick(now int64) {
 	if !l.tickSkip {
 		l.tick++
 	}
-	synced := 1
+	synced := map[int64]bool{s.id: true} // a sid counts once, however many handlers it has
 	for _, h := range s.sortedLearners() {
 		// LearnerHandler.synced(): alive and not past its ACK deadline.
 		if h.sid >= 0 && l.tick <= h.deadlineTick && s.p.isVoter(h.sid) {
-			synced++
+			synced[h.sid] = true
 		}
 	}
-	if !l.tickSkip && !s.p.quorum(synced) {
+	if !l.tickSkip && !s.p.quorum(len(synced)) {
 		s.leaderShutdown(now, "Not sufficient followers synced")
 		return
 	}
