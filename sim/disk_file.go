@@ -231,6 +231,17 @@ type File struct {
 // Name returns the path the file was opened with.
 func (f *File) Name() string { return f.name }
 
+// MaxFileSize is the largest size a file may reach (ext4's limit with 4 KiB blocks).
+const MaxFileSize = 16 << 40
+
+// checkEnd refuses a write or truncate that would take the file past MaxFileSize.
+func (f *File) checkEnd(op string, off, end int64) error {
+	if end > MaxFileSize || end < off {
+		return f.d.err(op, f.name, off, fmt.Errorf("%w: file would exceed the maximum size of %d bytes (EFBIG)", fs.ErrInvalid, int64(MaxFileSize)))
+	}
+	return nil
+}
+
 func (f *File) check(op string, off int64) error {
 	if f.closed {
 		return f.d.err(op, f.name, off, fmt.Errorf("%w: file already closed", fs.ErrClosed))
@@ -238,7 +249,15 @@ func (f *File) check(op string, off int64) error {
 	if f.gen != f.d.gen {
 		return f.d.err(op, f.name, off, fmt.Errorf("%w: handle from before a crash of the host", fs.ErrClosed))
 	}
-	if off < -1 {
+	return nil
+}
+
+// checkRange validates a read or write at off: open handle, non-negative offset.
+func (f *File) checkRange(op string, off int64) error {
+	if err := f.check(op, off); err != nil {
+		return err
+	}
+	if off < 0 {
 		return f.d.err(op, f.name, off, fmt.Errorf("%w: negative offset", fs.ErrInvalid))
 	}
 	return nil
@@ -246,7 +265,7 @@ func (f *File) check(op string, off int64) error {
 
 // ReadAt reads len(b) bytes at off. Past the end it returns fewer bytes and io.EOF.
 func (f *File) ReadAt(b []byte, off int64) (int, error) {
-	if err := f.check("read", off); err != nil {
+	if err := f.checkRange("read", off); err != nil {
 		return 0, err
 	}
 	if err := f.d.fault(OpRead, f.name, off, int64(len(b)), f.ino); err != nil {
@@ -284,7 +303,10 @@ func (f *File) badSectorIn(off, n int64) int64 {
 
 // WriteAt writes b at off (unsynced until Sync), extending the file if needed.
 func (f *File) WriteAt(b []byte, off int64) (int, error) {
-	if err := f.check("write", off); err != nil {
+	if err := f.checkRange("write", off); err != nil {
+		return 0, err
+	}
+	if err := f.checkEnd("write", off, off+int64(len(b))); err != nil {
 		return 0, err
 	}
 	if err := f.d.fault(OpWrite, f.name, off, int64(len(b)), f.ino); err != nil {
@@ -320,11 +342,14 @@ func (f *File) Size() (int64, error) {
 
 // Truncate sets the file's length; growing reads as zeros and costs no memory.
 func (f *File) Truncate(size int64) error {
-	if err := f.check("truncate", size); err != nil {
+	if err := f.check("truncate", -1); err != nil {
 		return err
 	}
 	if size < 0 {
 		return f.d.err("truncate", f.name, size, fmt.Errorf("%w: negative size", fs.ErrInvalid))
+	}
+	if err := f.checkEnd("truncate", size, size); err != nil {
+		return err
 	}
 	if err := f.d.fault(OpTruncate, f.name, size, 0, f.ino); err != nil {
 		return err
