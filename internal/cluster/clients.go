@@ -90,7 +90,7 @@ func (cl *Client) execute(e client.Effect) {
 	case client.CloseConn:
 		if conn := cl.conns[e.Conn]; conn != nil {
 			delete(cl.conns, e.Conn)
-			closeGracefully(conn)
+			_ = conn.Close()
 		}
 	case client.Wake:
 		cl.wake.Cancel()
@@ -114,12 +114,12 @@ func (cl *Client) dial(d client.Dial) {
 	var early []any
 	var id int64
 	h := sim.Handlers{
-		OnMessage: func(sc *sim.Conn, p any) {
+		OnMessage: func(_ *sim.Conn, p any) {
 			if id == 0 {
 				early = append(early, p) // before our dial completed: hold, as TCP would
 				return
 			}
-			cl.deliver(sc, id, p)
+			cl.deliver(id, p)
 		},
 		OnClose: func(*sim.Conn, error) {
 			delete(cl.conns, id)
@@ -135,21 +135,15 @@ func (cl *Client) dial(d client.Dial) {
 		cl.conns[id] = sc
 		cl.Do(func(now int64, lib *client.Client) { lib.OnConnected(now, d.Attempt, id) })
 		for _, p := range early {
-			cl.deliver(sc, id, p)
+			cl.deliver(id, p)
 		}
 		early = nil
 	})
 }
 
-// deliver hands a payload from the server to the library; a fin is the server's close.
-func (cl *Client) deliver(sc *sim.Conn, id int64, p any) {
+// deliver hands a payload from the server to the library.
+func (cl *Client) deliver(id int64, p any) {
 	if cl.conns[id] == nil {
-		return
-	}
-	if isFin(p) {
-		delete(cl.conns, id)
-		_ = sc.Close()
-		cl.Do(func(now int64, lib *client.Client) { lib.OnClosed(now, id) })
 		return
 	}
 	cl.Do(func(now int64, lib *client.Client) { lib.OnMessage(now, id, p) })

@@ -54,6 +54,9 @@ type Cluster struct {
 	replicas *checker.Replicas
 
 	established []Election
+	// afterEffect, if set (by tests), runs after each server effect is executed: a hook
+	// to inject a fault at an exact point of a server's flow.
+	afterEffect func(sid int64, e zab.Effect)
 	errors      []string // harness errors and client-observed protocol violations
 }
 

@@ -11,8 +11,8 @@
 //
 //   - Send / Dial / CloseConn on sim connections. Election and quorum traffic use separate
 //     connections to the electionPort and quorumPort, as in ZooKeeper; the quorum port is
-//     bound only while the server leads. A close sends the data already written first
-//     (TCP's FIN), then the peer learns of it.
+//     bound only while the server leads. A close delivers the data already written
+//     first (TCP's FIN), then the peer learns of it.
 //   - SetTimer / CancelTimer as host events on the host's own (possibly drifting) clock.
 //   - AppendTxns writes to the log at once (page cache) and fsyncs when the completion fires,
 //     a disk latency later (sim.Disk.FsyncLatency); OnDiskDone follows. A crash in between

@@ -141,16 +141,10 @@ func (n *node) acceptOn(port int) func(*sim.Conn) sim.Handlers {
 // handlers routes a connection's events to the server of incarnation inc.
 func (n *node) handlers(inc int, id zab.ConnID) sim.Handlers {
 	return sim.Handlers{
-		OnMessage: func(sc *sim.Conn, payload any) {
+		OnMessage: func(_ *sim.Conn, payload any) {
 			srv := n.alive(inc)
 			ci := n.conns[id]
 			if srv == nil || ci == nil {
-				return
-			}
-			if isFin(payload) {
-				delete(n.conns, id)
-				_ = sc.Close()
-				n.closed(srv, id, ci)
 				return
 			}
 			if ci.client {
@@ -196,6 +190,9 @@ func (n *node) apply(effs []zab.Effect) {
 			return
 		}
 		n.applyOne(inc, e)
+		if n.c.afterEffect != nil {
+			n.c.afterEffect(n.sid, e)
+		}
 	}
 }
 
@@ -210,7 +207,7 @@ func (n *node) applyOne(inc int, e zab.Effect) {
 	case zab.CloseConn:
 		if ci := n.conns[e.Conn]; ci != nil {
 			delete(n.conns, e.Conn)
-			closeGracefully(ci.conn)
+			_ = ci.conn.Close() // data already sent is delivered first, then the FIN
 		}
 	case zab.SetTimer:
 		n.setTimer(inc, e)
