@@ -274,6 +274,7 @@ type pending struct {
 	c         *genClient
 	lost      bool // the client will never learn the outcome
 	effective bool // the call takes effect (always, unless lost and dropped)
+	truth     *Op  // a lost call that took effect: its real answer
 }
 
 type gen struct {
@@ -294,6 +295,14 @@ type gen struct {
 }
 
 func generate(seed uint64, cfg genConfig) History {
+	h, _ := generateWithOracle(seed, cfg)
+	return h
+}
+
+// generateWithOracle also returns the history as an all-knowing observer saw it: every lost
+// call that took effect appears with its real answer, returning at the instant it took
+// effect; the ones that never did are left out.
+func generateWithOracle(seed uint64, cfg genConfig) (History, History) {
 	g := &gen{cfg: cfg, rnd: rand.New(rand.NewPCG(seed, 0x5eed)), st: &gstore{versions: map[string][]gversion{},
 		childEv: map[string][]childEvent{}, epoch: 1, zxid: 1 << 32}, nextSess: 0x100, outOps: cfg.ops, closed: map[int64]bool{}}
 	g.setup()
@@ -306,7 +315,17 @@ func generate(seed uint64, cfg genConfig) History {
 		e := heap.Pop(&g.q).(genEvent)
 		g.handle(e)
 	}
-	return History{Ops: g.ops}
+	var oracle History
+	for i, o := range g.ops {
+		m := g.meta[i]
+		switch {
+		case !m.lost:
+			oracle.Ops = append(oracle.Ops, o)
+		case m.truth != nil:
+			oracle.Ops = append(oracle.Ops, *m.truth)
+		}
+	}
+	return History{Ops: g.ops}, oracle
 }
 
 func (g *gen) now() int64 {
@@ -458,6 +477,9 @@ func (g *gen) apply(t int64, i int) {
 		g.applyWrite(o)
 	}
 	if g.meta[i].lost {
+		truth := *o
+		truth.Return = t
+		g.meta[i].truth = &truth
 		o.Outcome, o.Result, o.ReplyZxid, o.Err = OutcomeUnknown, Result{}, NoZxid, 0
 	}
 }

@@ -20,12 +20,18 @@ type linOp struct {
 	unknown bool  // outcome unknown (or made unknown by normalisation)
 	session int64 // the session (for a session end: the one that ended)
 	end     bool  // a session-end pseudo-op
-	call    int64
+	call    int64 // real (virtual-clock) interval, used to partition and prune
 	ret     int64
+	// pcall and pret are the interval Porcupine sees: positions in zxid order (see
+	// timeline).
+	pcall, pret int64
+	clampZxid   int64 // an unknown write observed by a read answering at this zxid (0: none)
+	clampExact  bool  // clampZxid is the write's own zxid
 }
 
 // partition is one Porcupine partition and its environment.
 type partition struct {
+	tl   *timeline
 	ops  []*linOp
 	env  *env
 	init *zstate
@@ -70,6 +76,7 @@ func checkLinearizable(h *History, in *Input, rep *Report) {
 	parts, st := buildPartitions(h)
 	rep.Stats.LinOps, rep.Stats.Partitions = st.linOps, len(parts)
 	rep.Stats.ResolvedUnknown, rep.Stats.ExcludedOps, rep.Stats.SkippedParts = st.resolved, st.excluded, st.skipped
+	rep.Stats.DroppedNoOps = st.dropped
 	for _, p := range parts {
 		rep.Stats.LargestPart = max(rep.Stats.LargestPart, len(p.ops))
 	}
@@ -123,7 +130,7 @@ func (p *partition) operations() []porcupine.Operation {
 		if lo.op != nil {
 			client = lo.op.Proc
 		}
-		ops[i] = porcupine.Operation{ClientId: client, Input: lo, Call: lo.call, Return: lo.ret}
+		ops[i] = porcupine.Operation{ClientId: client, Input: lo, Call: lo.pcall, Return: lo.pret}
 	}
 	return ops
 }
@@ -306,7 +313,7 @@ func explainIllegal(p *partition, in *Input, budget time.Duration, n int) (Failu
 	if in.Options.VisualizeDir == "" {
 		return f, ""
 	}
-	info.AddAnnotations(toPorcupineAnnotations(in.Annotations))
+	info.AddAnnotations(toPorcupineAnnotations(in.Annotations, p.tl))
 	path := filepath.Join(in.Options.VisualizeDir, fmt.Sprintf("linearizability-%03d.html", n))
 	if err := porcupine.VisualizePath(p.model(), info, path); err != nil {
 		f.Explanation += fmt.Sprintf(" (visualisation not written: %v)", err)
@@ -341,7 +348,7 @@ func stuckOps(p *partition, info porcupine.LinearizationInfo) []*linOp {
 			out = append(out, lo)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *linOp) int { return compareInt64(a.call, b.call) })
+	slices.SortStableFunc(out, func(a, b *linOp) int { return compareInt64(a.pcall, b.pcall) })
 	return out
 }
 
@@ -355,10 +362,17 @@ func compareInt64(a, b int64) int {
 	return 0
 }
 
-func toPorcupineAnnotations(as []Annotation) []porcupine.Annotation {
+// toPorcupineAnnotations maps annotation times onto the zxid-order positions the
+// visualisation is drawn in: a time becomes the slot after the last write that returned
+// before it.
+func toPorcupineAnnotations(as []Annotation, tl *timeline) []porcupine.Annotation {
 	out := make([]porcupine.Annotation, 0, len(as))
 	for _, a := range as {
-		out = append(out, porcupine.Annotation{Tag: a.Tag, Start: a.Start, End: a.End,
+		end := tl.after(a.End)
+		if a.End < a.Start {
+			end = a.End
+		}
+		out = append(out, porcupine.Annotation{Tag: a.Tag, Start: tl.after(a.Start), End: end,
 			Description: a.Description, Details: a.Details})
 	}
 	return out

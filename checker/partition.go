@@ -20,7 +20,7 @@ import (
 // no two partitions share state.
 
 type buildStats struct {
-	linOps, resolved, excluded, skipped int
+	linOps, resolved, excluded, skipped, dropped int
 }
 
 // pathFacts are the history-wide facts partitioning needs.
@@ -94,6 +94,29 @@ func (f *pathFacts) maybePhantom(path string) bool {
 	return false
 }
 
+// mayExist reports whether any op could have created path: a create that succeeded or
+// may have, a sequential create whose name might be it, or an initial path.
+func (f *pathFacts) mayExist(path string) bool {
+	return f.created[path] || (len(path) > 10 && f.seqPrefixes[path[:len(path)-10]])
+}
+
+// neverEffective reports whether a write fails wherever it is placed, because one of its
+// sub-ops needs a node nothing ever created: NoNode, no effect, a multi rolled back. Such
+// an unknown write changes nothing and is dropped exactly (no weakening), which keeps it
+// out of Porcupine's search.
+func (f *pathFacts) neverEffective(o *Op) bool {
+	for _, sub := range o.subOps() {
+		need := sub.Path
+		if sub.Kind == KindCreate {
+			need = parentOf(sub.Path)
+		}
+		if !f.mayExist(need) {
+			return true
+		}
+	}
+	return false
+}
+
 // unionFind over string keys.
 type unionFind struct {
 	parent map[string]string
@@ -149,28 +172,30 @@ func buildPartitions(h *History) ([]*partition, buildStats) {
 	lin := linOps(h)
 	f := collectFacts(h, lin)
 	st.resolved = resolveUnknown(h, lin)
+	tl := newTimeline(lin)
 	uf := &unionFind{parent: map[string]string{}}
-	type linked struct {
-		lo      *linOp
-		keys    []string
-		cutFrom []string
-	}
 	var kept []linked
 	cutAll := map[string]bool{}
 	for _, lo := range lin {
+		if lo.unknown && f.neverEffective(lo.op) {
+			st.dropped++
+			continue
+		}
 		if touchesPhantom(lo, f) {
 			st.excluded++
 			continue
 		}
 		keys, cutFrom := opLinks(lo, f)
-		for _, k := range keys[1:] {
-			uf.union(keys[0], k)
-		}
-		uf.find(keys[0])
 		for _, c := range cutFrom {
-			cutAll[c] = true
+			cutAll[c] = true // even if lo is pruned below: its child is not partition-local
 		}
 		kept = append(kept, linked{lo, keys, cutFrom})
+	}
+	kept, st.dropped = pruneUnobservable(kept, st.dropped)
+	for _, l := range kept {
+		for _, k := range l.keys[1:] {
+			uf.union(l.keys[0], k)
+		}
 	}
 	byRoot := map[string]*partition{}
 	var order []string
@@ -203,11 +228,64 @@ func buildPartitions(h *History) ([]*partition, buildStats) {
 			st.skipped++
 			continue
 		}
-		finishPartition(p, h, spans, nodeKeys[root], cuts[root], cutAll)
+		finishPartition(p, h, spans, tl, nodeKeys[root], cuts[root], cutAll)
 		st.linOps += len(p.ops)
 		parts = append(parts, p)
 	}
 	return parts, st
+}
+
+// linked is a write with the keys it touches and the stable parents it is cut from.
+type linked struct {
+	lo      *linOp
+	keys    []string
+	cutFrom []string
+}
+
+// pruneUnobservable drops unknown writes nothing can observe: no definite write that may be
+// linearized after it (its Return is not before the unknown's Call) touches any of its
+// keys, directly or through other such unknown writes. Whether it happened or not, every
+// definite answer is the same, so dropping it is exact; it spares Porcupine a branch.
+func pruneUnobservable(kept []linked, dropped int) ([]linked, int) {
+	latest := map[string]int64{} // key -> latest Return of a relevant op touching it
+	relevant := make([]bool, len(kept))
+	mark := func(i int) {
+		relevant[i] = true
+		for _, k := range kept[i].keys {
+			if t, ok := latest[k]; !ok || kept[i].lo.ret > t {
+				latest[k] = kept[i].lo.ret
+			}
+		}
+	}
+	for i, l := range kept {
+		if !l.lo.unknown {
+			mark(i)
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for i, l := range kept {
+			if relevant[i] {
+				continue
+			}
+			for _, k := range l.keys {
+				if t, ok := latest[k]; ok && t >= l.lo.call {
+					mark(i)
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	out := kept[:0]
+	for i, l := range kept {
+		if relevant[i] {
+			out = append(out, l)
+		} else {
+			dropped++
+		}
+	}
+	return out, dropped
 }
 
 // linOps converts the history's writes into Porcupine operations.
@@ -255,7 +333,7 @@ func hasContainer(p *partition, f *pathFacts) bool {
 }
 
 // finishPartition sets a partition's initial state, environment, session ends and name.
-func finishPartition(p *partition, h *History, spans map[int64]sessionSpan, nodes, cutHere, cutAll map[string]bool) {
+func finishPartition(p *partition, h *History, spans map[int64]*sessionSpan, tl *timeline, nodes, cutHere, cutAll map[string]bool) {
 	e := &env{assumed: map[string]bool{}, cut: cutAll}
 	for c := range cutHere { //det:unordered-ok fills a set
 		if !nodes[c] {
@@ -270,7 +348,11 @@ func finishPartition(p *partition, h *History, spans map[int64]sessionSpan, node
 	}
 	sort.Slice(init, func(i, j int) bool { return init[i].path < init[j].path })
 	p.env, p.init = e, newState(init, nil, nil)
-	p.ops = append(p.ops, sessionEnds(spans, p.ops)...)
+	for _, lo := range p.ops {
+		tl.place(lo)
+	}
+	p.ops = append(p.ops, sessionEnds(spans, tl, p.ops)...)
+	p.tl = tl
 	p.name = partitionName(nodes)
 }
 
@@ -286,36 +368,41 @@ func partitionName(nodes map[string]bool) string {
 	return "{" + strings.Join(paths, ", ") + "}"
 }
 
-// sessionSpan is when a session's end can have happened: after the Call of its last
-// definite write (its closeSession txn commits after all of them), and by the Return of an
-// acknowledged close (Forever if none: expiry comes at an unknown time, maybe never).
+// sessionSpan is when a session's end can have happened: after its last definite write
+// (its closeSession txn commits after all of them), and at its acknowledged close, if any
+// (otherwise at an unknown time, maybe never: expiry).
 type sessionSpan struct {
 	lastWriteCall int64
-	closedBy      int64
+	lastWriteZxid int64
+	closed        bool  // an explicit close was acknowledged
+	closeReturn   int64 // its Return
+	closeZxid     int64 // its zxid (0 if not recorded)
 }
 
-func sessionSpans(h *History) map[int64]sessionSpan {
-	spans := map[int64]sessionSpan{}
+func sessionSpans(h *History) map[int64]*sessionSpan {
+	spans := map[int64]*sessionSpan{}
 	for i := range h.Ops {
 		o := &h.Ops[i]
-		sp, ok := spans[o.Session]
-		if !ok {
-			sp = sessionSpan{lastWriteCall: math.MinInt64, closedBy: Forever}
+		sp := spans[o.Session]
+		if sp == nil {
+			sp = &sessionSpan{lastWriteCall: math.MinInt64}
+			spans[o.Session] = sp
+		}
+		if o.Kind == KindCloseSession && o.Outcome == OutcomeOK && (!sp.closed || o.Return < sp.closeReturn) {
+			sp.closed, sp.closeReturn, sp.closeZxid = true, o.Return, max(0, o.ReplyZxid)
+			continue
 		}
 		if o.Kind.IsWrite() && o.Outcome != OutcomeUnknown {
 			sp.lastWriteCall = max(sp.lastWriteCall, o.Call)
+			sp.lastWriteZxid = max(sp.lastWriteZxid, linZxid(o))
 		}
-		if o.Kind == KindCloseSession && o.Outcome == OutcomeOK {
-			sp.closedBy = min(sp.closedBy, o.Return)
-		}
-		spans[o.Session] = sp
 	}
 	return spans
 }
 
 // sessionEnds adds, for every session with an ephemeral create in the partition, the
-// pseudo-op that deletes its ephemerals there, over the session's sessionSpan.
-func sessionEnds(spans map[int64]sessionSpan, ops []*linOp) []*linOp {
+// pseudo-op that deletes its ephemerals there, placed over the session's sessionSpan.
+func sessionEnds(spans map[int64]*sessionSpan, tl *timeline, ops []*linOp) []*linOp {
 	var ids []int64
 	for _, lo := range ops {
 		for _, sub := range lo.op.subOps() {
@@ -328,14 +415,23 @@ func sessionEnds(spans map[int64]sessionSpan, ops []*linOp) []*linOp {
 	out := make([]*linOp, 0, len(ids))
 	for _, s := range ids {
 		sp := spans[s]
-		out = append(out, &linOp{idx: -1, session: s, end: true, unknown: true, call: sp.lastWriteCall, ret: sp.closedBy})
+		end := &linOp{idx: -1, session: s, end: true, unknown: true, call: sp.lastWriteCall, ret: Forever}
+		end.pcall, end.pret = max(tl.slot(sp.lastWriteZxid), tl.after(sp.lastWriteCall)), Forever
+		switch {
+		case sp.closed && sp.closeZxid > 0:
+			end.pcall, end.pret = tl.slot(sp.closeZxid), tl.slot(sp.closeZxid)
+		case sp.closed:
+			end.pret = max(end.pcall, tl.before(sp.closeReturn))
+		}
+		out = append(out, end)
 	}
 	return out
 }
 
-// resolveUnknown clamps the Return of unknown writes whose unique value an OK getData
-// observed: a replica serves only committed txns, so the write took effect no later than
-// that read returned. Returns how many were clamped.
+// resolveUnknown clamps unknown writes whose unique value an OK getData observed: a
+// replica serves only committed txns, so the write took effect no later than that read
+// returned, at a zxid no later than the read's mzxid (or reply zxid). Returns how many
+// were clamped.
 func resolveUnknown(h *History, lin []*linOp) int {
 	type pv struct{ path, data string }
 	writers := map[pv]int{}
@@ -346,13 +442,21 @@ func resolveUnknown(h *History, lin []*linOp) int {
 			}
 		}
 	}
-	seen := map[pv]int64{}
+	type sighting struct {
+		ret, zxid int64
+		exact     bool // zxid is the write's own (the read's mzxid)
+	}
+	seen := map[pv]sighting{}
 	for i := range h.Ops {
 		o := &h.Ops[i]
 		if o.Kind == KindGetData && o.Outcome == OutcomeOK {
 			k := pv{o.Path, string(o.Result.Data)}
-			if t, ok := seen[k]; !ok || o.Return < t {
-				seen[k] = o.Return
+			sg := sighting{ret: o.Return, zxid: o.ReplyZxid}
+			if o.Result.Stat != nil {
+				sg.zxid, sg.exact = o.Result.Stat.Mzxid, true // the write itself is at this zxid
+			}
+			if r, ok := seen[k]; !ok || o.Return < r.ret {
+				seen[k] = sg
 			}
 		}
 	}
@@ -364,8 +468,8 @@ func resolveUnknown(h *History, lin []*linOp) int {
 			continue
 		}
 		k := pv{o.Path, string(o.Data)}
-		if t, ok := seen[k]; ok && writers[k] == 1 && t >= lo.call {
-			lo.ret = t
+		if r, ok := seen[k]; ok && writers[k] == 1 && r.ret >= lo.call {
+			lo.ret, lo.clampZxid, lo.clampExact = r.ret, r.zxid, r.exact
 			n++
 		}
 	}

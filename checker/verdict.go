@@ -92,6 +92,7 @@ type Stats struct {
 	LargestPart     int // ops in the largest partition
 	ResolvedUnknown int // unknown writes whose Return was clamped by an observation
 	ExcludedOps     int // writes left out of Porcupine as a sound weakening (see doc.go)
+	DroppedNoOps    int // unknown writes left out because they fail wherever placed
 	SkippedParts    int // partitions not checked (unsupported features, e.g. containers)
 	ReadsChecked    int // reads checked by R3/R4
 }
