@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"testing"
@@ -213,3 +214,30 @@ type lineBuffer struct{ b []byte }
 
 func (l *lineBuffer) Write(p []byte) (int, error) { l.b = append(l.b, p...); return len(p), nil }
 func (l *lineBuffer) String() string              { return string(l.b) }
+
+func TestSchedulerTraceWritesEveryEvent(t *testing.T) {
+	var out lineBuffer
+	w := NewWorld(9, WithTrace(&out), WithSchedulerTrace())
+	w.After(Millisecond, func() {})
+	w.After(2*Millisecond, func() {})
+	w.RunFor(Second)
+	want := "T+0s world seed=9\nT+1ms event seq=1 host=0\nT+2ms event seq=2 host=0\n"
+	if out.String() != want {
+		t.Fatalf("trace:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestTraceWriterErrorIsReportedNotFatal(t *testing.T) {
+	w := NewWorld(9, WithTrace(failingWriter{}))
+	w.Tracef("x")
+	if w.TraceErr() == nil {
+		t.Fatal("a failing trace writer went unreported")
+	}
+	if err := w.RunFor(Second); err != nil {
+		t.Fatalf("a trace write error stopped the run: %v", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
