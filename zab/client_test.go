@@ -1,6 +1,7 @@
 package zab
 
 import (
+	"strings"
 	"testing"
 
 	cp "github.com/zabsim/zabsim/zab/clientproto"
@@ -139,5 +140,37 @@ func TestPlanSyncTable(t *testing.T) {
 	cross := append(append([]Proposal{}, log[:3]...), makeTxns(2, 1, 1)...)
 	if p := planSync(makeZxid(1, 4), makeZxid(2, 1), cross); p.mode != SyncSnap {
 		t.Errorf("cross-epoch divergence: %v, want SNAP", p.mode)
+	}
+}
+
+func TestSetWatchesFiresMissedChangeAndReRegisters(t *testing.T) {
+	w := servingWorld(t, "")
+	l := w.leader()
+	w.connectClient(l, 300, 10000)
+	w.request(l, 300, createReq(1, "/sw", "a"))
+	seen := w.servers[l].Status().LastProcessedZxid
+	w.request(l, 300, &cp.Request{Xid: 2, Op: cp.OpSetData, Body: &cp.SetDataRequest{Path: "/sw", Data: []byte("b"), Version: -1}})
+	// A reconnecting client that saw zxid `seen` re-registers a data watch on /sw and one
+	// on /quiet (unchanged): /sw fires at once, /quiet fires on its next change.
+	f := aFollower(w)
+	w.connectClient(f, 301, 10000)
+	w.request(f, 301, createReq(1, "/quiet", "q"))
+	w.request(f, 301, &cp.Request{Xid: cp.XidSetWatches, Op: cp.OpSetWatches,
+		Body: &cp.SetWatchesRequest{RelativeZxid: w.servers[f].Status().LastProcessedZxid, DataWatches: []string{"/quiet"}}})
+	w.request(f, 301, &cp.Request{Xid: cp.XidSetWatches, Op: cp.OpSetWatches,
+		Body: &cp.SetWatchesRequest{RelativeZxid: seen, DataWatches: []string{"/sw"}}})
+	w.request(l, 300, &cp.Request{Xid: 3, Op: cp.OpSetData, Body: &cp.SetDataRequest{Path: "/quiet", Data: []byte("r"), Version: -1}})
+	var got []string
+	for _, m := range w.clientMsgs(f, 301) {
+		if r, ok := m.(*cp.Reply); ok {
+			if ev, ok := r.Body.(*cp.WatcherEvent); ok {
+				got = append(got, ev.Path)
+			} else if r.Xid == cp.XidSetWatches && r.Err != cp.ErrOK {
+				t.Errorf("setWatches reply error %v", r.Err)
+			}
+		}
+	}
+	if strings.Join(got, " ") != "/sw /quiet" {
+		t.Errorf("watch events for %v, want [/sw /quiet]", got)
 	}
 }

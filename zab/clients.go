@@ -300,6 +300,10 @@ func (s *Server) leaderRequestFromLearner(now int64, h *learnerHandler, data []b
 		return
 	}
 	body := d.Rest()
+	if !datatree.IsWrite(int32(sub.op)) && sub.op != cp.OpSync {
+		s.dropLearner(now, h.conn, "REQUEST with non-write op "+sub.op.String())
+		return
+	}
 	switch sub.op {
 	case opCreateSession:
 		to, err := decodeInt(body, "createSession timeout")

@@ -140,8 +140,12 @@ func (w *tworld) recovered(id int64) Recovered {
 		applySessionTxn(sessions, te)
 		last = p.Zxid
 	}
+	// As ZKDatabase.loadDataBase: the committedLog holds the txns replayed after the
+	// snapshot, not older log entries (which may have a hole where a SNAP sync was taken).
 	for _, p := range d.log {
-		committed = append(committed, p)
+		if p.Zxid > d.snapZxid {
+			committed = append(committed, p)
+		}
 	}
 	if len(committed) > committedLogMax {
 		committed = committed[len(committed)-committedLogMax:]

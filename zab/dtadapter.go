@@ -33,6 +33,12 @@ func statOrZero(st *datatree.Stat) cp.Stat {
 // for the connection when asked.
 func (s *Server) serveRead(cc *clientConn, req *cp.Request) *cp.Reply {
 	r := &cp.Reply{Xid: req.Xid, Zxid: s.db.lastProcessed}
+	if sw, ok := req.Body.(*cp.SetWatchesRequest); ok {
+		// setWatches: re-register, firing at once what changed since RelativeZxid.
+		s.deliverEvents(s.db.tree.SetWatches(datatree.WatcherID(cc.conn), sw.RelativeZxid,
+			sw.DataWatches, sw.ExistWatches, sw.ChildWatches, nil, nil))
+		return r
+	}
 	body, ok := req.Body.(*cp.PathWatchRequest)
 	if !ok {
 		r.Err = cp.ErrUnimplemented

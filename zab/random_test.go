@@ -15,11 +15,11 @@ import (
 // and, after healing, every server serving under one leader with equal digests.
 func TestRandomFaultsKeepInvariants(t *testing.T) {
 	totalAcked = 0
-	for seed := uint64(1); seed <= 200; seed++ {
+	for seed := uint64(1); seed <= 1000; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { runRandom(t, seed) })
 	}
 	// The workload must have done real work for the checks to mean anything.
-	if totalAcked < 200 {
+	if totalAcked < 1000 {
 		t.Errorf("only %d acknowledged creates over all seeds", totalAcked)
 	}
 	t.Logf("%d acknowledged creates checked", totalAcked)
