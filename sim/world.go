@@ -38,8 +38,9 @@ type World struct {
 	configErr error // an invalid option: every run returns it
 }
 
-// Default budgets: generous enough for any scenario, small enough that a runaway loop of
-// events is reported in seconds of real time instead of hanging a test run.
+// Default budgets: generous enough for hours of virtual time of a busy ensemble; a
+// runaway loop of events hits the step budget within a minute or two of real time
+// instead of hanging. Tests and sweeps should set a tighter WithMaxSteps.
 const (
 	DefaultMaxSteps = 500_000_000
 	DefaultMaxTime  = Time(7 * 24 * Hour)
