@@ -174,3 +174,44 @@ func TestSetWatchesFiresMissedChangeAndReRegisters(t *testing.T) {
 		t.Errorf("watch events for %v, want [/sw /quiet]", got)
 	}
 }
+
+func TestReconnectRevalidatesAndOldServerGetsSessionMoved(t *testing.T) {
+	w := servingWorld(t, "")
+	l := w.leader()
+	var fs []int64
+	for _, id := range w.ids() {
+		if id != l {
+			fs = append(fs, id)
+		}
+	}
+	a, b := fs[0], fs[1]
+	sid := w.connectClient(a, 700, 10000)
+	// The client moves to b with its session id and password (REVALIDATE at the leader).
+	w.run(b, w.servers[b].OnClientConnected(w.now, 701))
+	w.run(b, w.servers[b].OnClientMessage(w.now, 701, &cp.ConnectRequest{TimeoutMs: 10000, SessionID: sid, Passwd: sessionPassword(sid)}))
+	w.runFor(50 * msNs)
+	msgs := w.clientMsgs(b, 701)
+	if len(msgs) == 0 {
+		t.Fatalf("no answer to the reconnect\n%s", w.dump())
+	}
+	if r := msgs[0].(*cp.ConnectResponse); r.SessionID != sid || r.TimeoutMs != 10000 {
+		t.Fatalf("reconnect answer %+v, want session 0x%x revalidated with 10000 ms", r, sid)
+	}
+	// A write through the old server is now from the wrong owner.
+	w.request(a, 700, createReq(5, "/moved", "x"))
+	var errs []cp.ErrCode
+	for _, m := range w.clientMsgs(a, 700) {
+		if r, ok := m.(*cp.Reply); ok && r.Xid == 5 {
+			errs = append(errs, r.Err)
+		}
+	}
+	if len(errs) != 1 || errs[0] != cp.ErrSessionMoved {
+		t.Errorf("write via the old server: %v, want [SESSIONMOVED]", errs)
+	}
+	// A wrong password gets timeout 0 (expired) and the connection closed.
+	w.run(b, w.servers[b].OnClientConnected(w.now, 702))
+	w.run(b, w.servers[b].OnClientMessage(w.now, 702, &cp.ConnectRequest{TimeoutMs: 10000, SessionID: sid, Passwd: []byte("wrong")}))
+	if r := w.clientMsgs(b, 702)[0].(*cp.ConnectResponse); r.TimeoutMs != 0 {
+		t.Errorf("wrong password answered with timeout %d, want 0", r.TimeoutMs)
+	}
+}

@@ -160,3 +160,36 @@ func syncModesStarted(w *tworld, id int64) []SyncMode {
 	}
 	return nil
 }
+
+func TestLeavingFollowerFastForwardsToItsLog(t *testing.T) {
+	w := servingWorld(t, "")
+	l := w.leader()
+	f := aFollower(w)
+	w.connectClient(l, 600, 10000)
+	// f logs and ACKs the next proposal but never hears its COMMIT.
+	w.lose = func(to int64, msg any) bool {
+		p, ok := msg.(QuorumPacket)
+		return ok && to == f && p.Type == PacketCommit
+	}
+	w.request(l, 600, createReq(1, "/ff", "x"))
+	if !hasNode(w.servers[l], "/ff") {
+		t.Fatal("create not committed on the leader")
+	}
+	if hasNode(w.servers[f], "/ff") {
+		t.Fatal("follower applied /ff without its COMMIT")
+	}
+	zxid := w.servers[l].Status().LastProcessedZxid
+	if w.servers[f].Status().LastLoggedZxid != zxid {
+		t.Fatalf("follower logged 0x%x, want 0x%x", w.servers[f].Status().LastLoggedZxid, zxid)
+	}
+	w.lose = nil
+	w.crash(l)
+	if !w.runUntil(tickNs, func() bool { return w.servers[f].Mode() == Looking }) {
+		t.Fatal("follower did not notice the leader's crash")
+	}
+	// fastForwardDataBase: memory = everything logged, so it votes with the logged zxid.
+	if st := w.servers[f].Status(); st.LastProcessedZxid != zxid || !hasNode(w.servers[f], "/ff") {
+		t.Errorf("after leaving, follower at 0x%x (has /ff: %v), want fast-forwarded to 0x%x",
+			st.LastProcessedZxid, hasNode(w.servers[f], "/ff"), zxid)
+	}
+}
