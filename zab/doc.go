@@ -22,10 +22,27 @@
 // CloseConn, SetTimer (replaces a pending timer with the same id), CancelTimer,
 // AppendTxns, RollAndSnapshot, WriteEpoch, Truncate, Reload, Exit (the process exits as
 // ZooKeeper's would: treat it as a crash). Disk effects must be executed and completed in
-// emission order. Observations for checkers: ModeChanged, Established (a leader got a
-// NEWLEADER quorum: one per epoch), Synced (a follower got UPTODATE), Committed (a txn was
-// applied in memory, with the tree digest after it) and Logged (txns up to a zxid are
-// durable).
+// emission order. Observations for checkers: ModeChanged (with ZooKeeper's reason),
+// Established (a leader got a NEWLEADER quorum: one per epoch), Synced (a follower got
+// UPTODATE), Committed (a txn was applied in memory, with the tree digest after it) and
+// Logged (txns up to a zxid are durable).
+//
+// Contract details for a harness:
+//   - ConnIDs are chosen by the harness, unique per server over its lifetime, shared by
+//     peer and client connections. A connection the server closed (CloseConn) gets no
+//     OnPeerClosed/OnClientClosed; a connection that breaks does, on each side.
+//   - Election-channel messages are []byte (zab/fle frames, the dialer's first message is
+//     its handshake); quorum-channel messages are QuorumPacket values (or their Encode
+//     bytes); client messages are *clientproto.ConnectRequest (first) and
+//     *clientproto.Request in, *clientproto.ConnectResponse and *clientproto.Reply out.
+//   - A quorum connection accepted by a server that is not leading is closed at once;
+//     the dialing follower treats a close before the leader's first packet as a refused
+//     connect and retries (5 tries, 100 ms apart, within initLimit ticks).
+//   - RollAndSnapshot carries the live tree and a copy of the session map: serialize
+//     them when the effect is executed (ZooKeeper's snapshots are fuzzy too).
+//   - Truncate and Reload are answered with OnReloaded and a fresh Recovered (its
+//     CommittedLog: the txns replayed after the snapshot, as ZKDatabase.loadDataBase).
+//   - Epochs in memory change when their WriteEpoch completes, never before.
 //
 // # Durability rules kept explicit
 //
