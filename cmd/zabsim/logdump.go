@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -25,20 +26,11 @@ the offset; exit code 1.`
 
 func logdumpCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("logdump", "FILE", logdumpDescription, stderr)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return exitForParse(err)
+	fsys, path, code := parseFileArg(fs, args, stderr)
+	if fsys == nil {
+		return code
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	fsys, path, err := osFile(pos[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "zabsim logdump: %v\n", err)
-		return exitError
-	}
-	fmt.Fprintf(stdout, "ZooKeeper transactional log file %s (format version 2)\n", filepath.Base(pos[0]))
+	fmt.Fprintf(stdout, "ZooKeeper transactional log file %s (format version 2)\n", path)
 	count := 0
 	end, err := wal.ScanLogFile(fsys, path, func(off int64, t wal.Txn) error {
 		count++
@@ -51,6 +43,26 @@ func logdumpCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s at offset %d after %d txns\n", end.Kind, end.Offset, count)
 	return exitOK
+}
+
+// parseFileArg parses the flags and the one FILE argument of a dump command and opens
+// FILE's directory on the real filesystem. On failure the FS is nil and code is the exit
+// code (the message is already printed).
+func parseFileArg(fs *flag.FlagSet, args []string, stderr io.Writer) (fsys wal.FS, name string, code int) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, "", exitForParse(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return nil, "", exitUsage
+	}
+	fsys, name, err = osFile(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "zabsim %s: %v\n", fs.Name(), err)
+		return nil, "", exitError
+	}
+	return fsys, name, exitOK
 }
 
 // osFile returns the real filesystem rooted at the directory of file, and file's name.

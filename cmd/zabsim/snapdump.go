@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/zabsim/zabsim/internal/jute"
 	"github.com/zabsim/zabsim/wal"
@@ -21,18 +20,9 @@ a corrupt file stops with an error naming the offset; exit code 1.`
 func snapdumpCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("snapdump", "FILE", snapdumpDescription, stderr)
 	withData := fs.Bool("data", false, "print each node's data too")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return exitForParse(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	fsys, path, err := osFile(pos[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "zabsim snapdump: %v\n", err)
-		return exitError
+	fsys, path, code := parseFileArg(fs, args, stderr)
+	if fsys == nil {
+		return code
 	}
 	var tree wal.TreeSection
 	info, err := wal.ReadSnapshot(fsys, path, func(d *jute.Decoder) (err error) {
@@ -43,7 +33,7 @@ func snapdumpCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "zabsim snapdump: %v\n", err)
 		return exitError
 	}
-	printSnapshot(stdout, filepath.Base(pos[0]), info, tree, *withData)
+	printSnapshot(stdout, path, info, tree, *withData)
 	return exitOK
 }
 
