@@ -75,7 +75,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	if *seeds < 0 || *workers < 1 {
 		return reportErr(usageErr("--seeds must not be negative and --workers must be at least 1"), fs, stderr)
 	}
-	backend, err := rf.backendFunc()
+	backend, err := rf.backendFunc("")
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}

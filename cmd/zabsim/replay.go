@@ -31,7 +31,7 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}
-	backend, err := rf.backendFunc()
+	backend, err := rf.backendFunc("")
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}

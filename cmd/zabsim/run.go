@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/zabsim/zabsim/scenarios"
 )
@@ -41,13 +40,17 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}
-	backend, err := rf.backendFunc()
-	if err != nil {
-		return reportErr(err, fs, stderr)
-	}
 	dir := *reportDir
 	if dir == "" {
 		dir = filepath.Join("zabsim-reports", fmt.Sprintf("%s-%d", o.Scenario, o.Seed))
+	}
+	visualizeDir := ""
+	if dir != "-" {
+		visualizeDir = filepath.Join(dir, "porcupine")
+	}
+	backend, err := rf.backendFunc(visualizeDir)
+	if err != nil {
+		return reportErr(err, fs, stderr)
 	}
 	var trace strings.Builder
 	res, err := scenarios.Run(o, backend, &trace)
@@ -139,10 +142,13 @@ func writeReport(dir string, res *scenarios.Result, trace, reproCmd string) erro
 		"trace.txt":    []byte(trace),
 		"summary.json": append(sum, '\n'),
 	}
+	if len(res.Visualizations) > 0 {
+		files["porcupine.txt"] = []byte(strings.Join(res.Visualizations, "\n") + "\n")
+	}
 	if len(res.HistoryJSON) > 0 {
 		files["history.json"] = res.HistoryJSON
 	}
-	for _, name := range []string{"options.txt", "schedule.txt", "timeline.txt", "trace.txt", "summary.json", "history.json"} {
+	for _, name := range []string{"options.txt", "schedule.txt", "timeline.txt", "trace.txt", "summary.json", "history.json", "porcupine.txt"} {
 		data, ok := files[name]
 		if !ok {
 			continue
@@ -153,6 +159,3 @@ func writeReport(dir string, res *scenarios.Result, trace, reproCmd string) erro
 	}
 	return nil
 }
-
-// durationMs prints a virtual duration in milliseconds, for tables.
-func durationMs(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }

@@ -14,10 +14,14 @@ import (
 	"github.com/zabsim/zabsim/scenarios/scenariotest"
 )
 
-// backends maps --backend names to cluster builders. "sim" (the simulated ZooKeeper
-// ensemble) registers itself from simbackend.go; "toy" is the scenarios package's test
-// double, which lets the tool itself be tested fast and with a planted bug.
-var backends = map[string]scenarios.Backend{"toy": scenariotest.NewToy}
+// backends maps --backend names to cluster builders, given the directory that receives
+// Porcupine visualisations ("" for none). "sim" is the simulated ZooKeeper ensemble;
+// "toy" is the scenarios package's test double, which lets the tool itself be tested
+// fast and with a planted bug.
+var backends = map[string]func(visualizeDir string) scenarios.Backend{
+	"sim": scenarios.SimBackend,
+	"toy": func(string) scenarios.Backend { return scenariotest.NewToy },
+}
 
 // defaultBackend is the backend used without --backend.
 const defaultBackend = "sim"
@@ -143,13 +147,13 @@ func (f *runFlags) options(sc *scenarios.Scenario, seed uint64) (*scenarios.Opti
 	return o, o.Validate()
 }
 
-// backendFunc resolves --backend.
-func (f *runFlags) backendFunc() (scenarios.Backend, error) {
+// backendFunc resolves --backend; visualizeDir receives Porcupine's HTML on failure.
+func (f *runFlags) backendFunc(visualizeDir string) (scenarios.Backend, error) {
 	b, ok := backends[f.backend]
 	if !ok {
 		return nil, usageErr("unknown --backend %q (available: %s)", f.backend, backendNames())
 	}
-	return b, nil
+	return b(visualizeDir), nil
 }
 
 // repro is the one command that reproduces a run of these options.

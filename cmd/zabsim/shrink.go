@@ -40,7 +40,7 @@ func shrinkCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}
-	backend, err := rf.backendFunc()
+	backend, err := rf.backendFunc("")
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}

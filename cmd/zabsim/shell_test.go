@@ -1,0 +1,76 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// runShell runs the console with the script as its input.
+func runShell(t *testing.T, script string, args ...string) (int, string, string) {
+	t.Helper()
+	old := shellInput
+	shellInput = strings.NewReader(script)
+	defer func() { shellInput = old }()
+	return zabsim(t, append([]string{"shell"}, args...)...)
+}
+
+// TestShellWalkthroughGolden: the operator's failover walkthrough, piped into the
+// console, prints exactly the golden transcript: one leader and two followers, create
+// /app1, kill the leader, a new leader with its election time, /app1 readable on every
+// live server, the old leader restarted as a caught-up follower.
+func TestShellWalkthroughGolden(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("testdata", "shell-walkthrough.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runShell(t, string(script))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden := filepath.Join("testdata", "shell-walkthrough.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if out != string(want) {
+		t.Fatalf("transcript differs from %s (run with -update after checking the change):\n%s", golden, out)
+	}
+	// The facts the walkthrough is about, independent of the exact transcript.
+	for _, want := range []string{"Created /app1\n", "killed server 3\n", "ms after server 3 was killed)",
+		"server.3: down", "server.3: Mode: follower", "Node does not exist: /app1\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, "] get /app1\nhello\n"); n != 4 {
+		t.Errorf("get /app1 returned hello %d times, want 4 (before the kill, then on servers 1, 2 and 3)", n)
+	}
+}
+
+func TestShellCommandErrors(t *testing.T) {
+	code, out, _ := runShell(t, "bogus\nkill 9\npartition 1,x|3\nadvance soon\ncreate -q /a\nget\nget \"/unterminated\nset /nope x\ndelete /\n")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{`unknown command "bogus"; type help`, `no server "9"`, "usage: partition A,B|C",
+		`bad duration "soon"`, "create: unknown option -q", "usage: get PATH", "unterminated quote",
+		"Node does not exist: /nope", "KeeperErrorCode = "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+	code, _, stderr := zabsim(t, "shell", "--config", filepath.Join(t.TempDir(), "none.cfg"))
+	if code != exitError || !strings.Contains(stderr, "none.cfg") {
+		t.Errorf("missing --config: exit %d %s", code, stderr)
+	}
+}

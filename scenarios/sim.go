@@ -1,0 +1,270 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/internal/cluster"
+	"github.com/zabsim/zabsim/sim"
+	"github.com/zabsim/zabsim/zab"
+)
+
+// SimBackend runs scenarios on the simulated ZooKeeper ensemble (internal/cluster) and
+// judges them with the checker. visualizeDir, if not empty, receives Porcupine's HTML
+// for every failing linearizability partition.
+func SimBackend(visualizeDir string) Backend {
+	return func(o *Options, trace io.Writer) (Cluster, error) {
+		return newSimCluster(o, trace, visualizeDir)
+	}
+}
+
+// maxSimSteps bounds the events of one run. A swarm run of 500 ops takes a few hundred
+// thousand; a run that needs a hundred times more is spinning (an event storm, a
+// livelock) and is reported as a liveness failure instead of hanging a sweep.
+const maxSimSteps = 50_000_000
+
+// simCluster adapts cluster.Cluster (plus the checker) to the Cluster seam.
+type simCluster struct {
+	o            *Options
+	c            *cluster.Cluster
+	drv          *cluster.Driver
+	visualizeDir string
+	runErr       error // the first error the world returned (a budget, a trace failure)
+	annotations  []checker.Annotation
+}
+
+func newSimCluster(o *Options, trace io.Writer, visualizeDir string) (*simCluster, error) {
+	cfg, err := zab.ParseConfig(strings.NewReader(o.Config.ZooCfg()), "zoo.cfg")
+	if err != nil {
+		return nil, err
+	}
+	variant, err := zab.ParseVariant(o.Variant)
+	if err != nil {
+		return nil, err
+	}
+	net := sim.DefaultNetOptions()
+	net.Latency = sim.Latency{Min: o.Network.LatencyMin, Mean: o.Network.LatencyMean,
+		Jitter: o.Network.LatencyMean / 2, TailProb: float64(o.Network.TailPct) / 100, TailMean: 10 * o.Network.LatencyMean}
+	c, err := cluster.New(cluster.Options{Seed: o.Seed, Config: cfg, Variant: variant, Net: &net, Trace: trace,
+		MaxSteps: maxSimSteps})
+	if err != nil {
+		return nil, err
+	}
+	s := &simCluster{o: o, c: c, visualizeDir: visualizeDir}
+	if o.Workload.Ops > 0 {
+		s.drv, err = c.StartWorkload(simWorkload(o.Workload))
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func simWorkload(w Workload) cluster.Workload {
+	think := sim.Latency{Min: w.ThinkTime / 4, Mean: w.ThinkTime, Jitter: w.ThinkTime / 2}
+	return cluster.Workload{
+		Clients:      w.Clients,
+		KeysPerGroup: w.Keys,
+		Think:        think,
+		MaxOps:       w.Ops,
+		Mix: cluster.Mix{Create: w.Mix.Create, SetData: w.Mix.Set, Delete: w.Mix.Delete, GetData: w.Mix.Get,
+			Exists: w.Mix.Exists, Children: w.Mix.Children, Multi: w.Mix.Multi, Sync: w.Mix.Sync},
+		SessionTimeoutMs: int32(w.SessionTimeoutMs),
+	}
+}
+
+func (s *simCluster) Now() time.Duration { return time.Duration(s.c.Now()) }
+
+// RunUntil advances the world; after a world error (a step budget) time stands still and
+// Check reports the error.
+func (s *simCluster) RunUntil(t time.Duration) {
+	if s.runErr != nil {
+		return
+	}
+	if err := s.c.RunUntil(sim.Time(t)); err != nil {
+		s.runErr = err
+	}
+}
+
+var simModes = map[cluster.Mode]Mode{cluster.ModeDown: Down, cluster.ModeLooking: Looking,
+	cluster.ModeFollowing: Following, cluster.ModeLeading: Leading}
+
+func (s *simCluster) Servers() []ServerStatus {
+	sts := s.c.Statuses()
+	out := make([]ServerStatus, len(sts))
+	for i, st := range sts {
+		mode := simModes[st.Mode]
+		if !st.Up {
+			mode = Down
+		}
+		out[i] = ServerStatus{ID: int(st.ID), Mode: mode, Epoch: st.CurrentEpoch, Zxid: st.LastLoggedZxid,
+			Paused: s.c.World().IsPaused(s.c.HostOf(st.ID))}
+	}
+	return out
+}
+
+// annotate records a fault for the Porcupine visualisation; d == 0 marks a point.
+func (s *simCluster) annotate(d time.Duration, format string, args ...any) {
+	now := int64(s.c.Now())
+	end := now - 1
+	if d > 0 {
+		end = now + int64(d)
+	}
+	s.annotations = append(s.annotations, checker.Annotation{Tag: "faults", Start: now, End: end,
+		Description: fmt.Sprintf(format, args...)})
+}
+
+func (s *simCluster) Crash(id int, torn bool) {
+	if torn {
+		s.annotate(0, "crash %d (torn)", id)
+		s.c.CrashWith(int64(id), sim.CrashTear)
+		return
+	}
+	s.annotate(0, "crash %d", id)
+	s.c.Crash(int64(id))
+}
+
+func (s *simCluster) Restart(id int) {
+	s.annotate(0, "restart %d", id)
+	s.c.Restart(int64(id))
+}
+
+func (s *simCluster) Pause(id int, d time.Duration) {
+	s.annotate(d, "pause %d", id)
+	s.c.Pause(int64(id), d)
+}
+
+func sids(ids []int) []int64 {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		out[i] = int64(id)
+	}
+	return out
+}
+
+func (s *simCluster) Partition(a, b []int, oneWay bool) {
+	if oneWay {
+		s.annotate(0, "partition %v -> %v", a, b)
+		s.c.PartitionOneWay(sids(a), sids(b))
+		return
+	}
+	s.annotate(0, "partition %v | %v", a, b)
+	s.c.Partition(sids(a), sids(b))
+}
+
+// Clog stalls the link both ways (the harness clogs one direction at a time).
+func (s *simCluster) Clog(a, b int, d time.Duration) {
+	s.annotate(d, "clog %d-%d", a, b)
+	s.c.Clog(int64(a), int64(b), d)
+	s.c.Clog(int64(b), int64(a), d)
+}
+
+func (s *simCluster) Heal() {
+	s.annotate(0, "heal")
+	s.c.Heal()
+}
+
+// DiskFault injects a rule into the host's simulated disk: fsyncs fail with EIO
+// (FsyncError) or writes, creates and truncates fail with ENOSPC (DiskFull).
+func (s *simCluster) DiskFault(id int, k Kind, d time.Duration) {
+	f := sim.Fault{Name: "fsync-error", Ops: []sim.FaultOp{sim.OpSync}, Kind: sim.FaultEIO}
+	if k == DiskFull {
+		f = sim.Fault{Name: "disk-full", Ops: []sim.FaultOp{sim.OpWrite, sim.OpCreate, sim.OpTruncate}, Kind: sim.FaultNoSpace}
+	}
+	s.annotate(d, "%s %d", k, id)
+	disk := s.c.World().Disk(s.c.HostOf(int64(id)))
+	fid := disk.Inject(f)
+	if d > 0 {
+		s.c.World().After(d, func() { disk.RemoveFault(fid) })
+	}
+}
+
+func (s *simCluster) ClearDiskFaults() {
+	for _, id := range s.c.ServerIDs() {
+		s.c.World().Disk(s.c.HostOf(id)).ClearFaults()
+	}
+}
+
+func (s *simCluster) Drift(id int, ppm int64) {
+	s.annotate(0, "drift %d %+dppm", id, ppm)
+	s.c.Drift(int64(id), ppm)
+}
+
+func (s *simCluster) StartLiveness() {
+	if s.drv != nil {
+		s.drv.Stop()
+	}
+}
+
+// Converged: the harness's convergence (every server up, synced to an established
+// leader, same last zxid and digest) and no client call still in flight.
+func (s *simCluster) Converged() bool {
+	if !s.c.Converged() {
+		return false
+	}
+	if s.drv != nil {
+		for _, cl := range s.drv.Clients() {
+			if cl.Lib().Pending() > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Check runs the checker over the history and the online replica invariants and
+// reports the first failure. Liveness is the runner's: it waited for Converged (which
+// includes no client call in flight) within the bound, so the checker's own liveness
+// window, which needs the run to last to its deadline, is not used.
+func (s *simCluster) Check() Judgement {
+	hist := s.c.History()
+	in := checker.Input{
+		History:     hist,
+		Replicas:    s.c.Replicas(),
+		Annotations: s.annotations,
+		Options:     checker.Options{VisualizeDir: s.visualizeDir},
+	}
+	if s.runErr != nil && errors.Is(s.runErr, sim.ErrBudget) {
+		return Judgement{Verdict: Liveness, Check: "step-budget",
+			Explanation: fmt.Sprintf("the run stopped making progress in virtual time: %v", s.runErr)}
+	}
+	var crash []string
+	if s.runErr != nil {
+		crash = append(crash, "harness: "+s.runErr.Error())
+	}
+	crash = append(crash, s.c.Errors()...)
+	in.Crash = strings.Join(crash, "\n")
+	rep := checker.Check(in)
+	j := Judgement{Verdict: fromCheckerVerdict(rep.Verdict), Explanation: rep.String(), Visualizations: rep.Visualizations}
+	if len(rep.Failures) > 0 {
+		j.Check = rep.Failures[0].Invariant
+	} else if j.Verdict == CrashVerdict {
+		j.Check = "harness-error"
+	}
+	if j.Verdict == OK {
+		j.Explanation = ""
+	}
+	if b, err := json.Marshal(hist); err == nil {
+		j.HistoryJSON = b
+	}
+	return j
+}
+
+func fromCheckerVerdict(v checker.Verdict) Verdict {
+	switch v {
+	case checker.VerdictOK:
+		return OK
+	case checker.VerdictInconclusive:
+		return Inconclusive
+	case checker.VerdictLiveness:
+		return Liveness
+	case checker.VerdictCorrectness:
+		return Correctness
+	}
+	return CrashVerdict
+}
