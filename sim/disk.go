@@ -84,8 +84,8 @@ func (m CrashMode) String() string {
 // Errors of the disk beyond the io/fs sentinels (fs.ErrNotExist, fs.ErrExist,
 // fs.ErrClosed, fs.ErrInvalid), which disk errors also wrap where they apply.
 var (
-	ErrIO      = errors.New("input/output error (EIO)")
-	ErrNoSpace = errors.New("no space left on device (ENOSPC)")
+	ErrIO      = errors.New("sim: input/output error (EIO)")
+	ErrNoSpace = errors.New("sim: no space left on device (ENOSPC)")
 )
 
 // DiskError is the error of a disk operation: which host, operation, path and offset.

@@ -250,7 +250,7 @@ func TestDiskFaultEIOAndNoSpace(t *testing.T) {
 		t.Fatalf("write outside the rule: %v", err)
 	}
 	_, err := f.WriteAt([]byte("b"), 4096)
-	if !errors.Is(err, ErrIO) || err.Error() != `sim: disk of host 1: write data/version-2/log.1 at offset 4096: input/output error (EIO) (injected fault "bad log writes")` {
+	if !errors.Is(err, ErrIO) || err.Error() != `sim: disk of host 1: write data/version-2/log.1 at offset 4096: sim: input/output error (EIO) (injected fault "bad log writes")` {
 		t.Fatalf("write matching the rule: %v", err)
 	}
 	if s, _ := f.Size(); s != 1 {
