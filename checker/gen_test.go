@@ -2,6 +2,7 @@ package checker
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -266,6 +267,7 @@ type genClient struct {
 	counter  int
 	versions map[string]int32 // last version seen per path (for conditional writes)
 	seqNames []string         // sequential nodes it created
+	xid      int32
 	expiring bool
 }
 
@@ -292,6 +294,32 @@ type gen struct {
 	issued   int
 	outOps   int // calls still to issue
 	closed   map[int64]bool
+	txns     []genTxn // every client txn, in zxid order
+}
+
+// genTxn is one committed client txn, for the replica oracle.
+type genTxn struct {
+	zxid    int64
+	session int64
+	xid     int32
+}
+
+// replicas returns a replica checker fed with every committed txn, as the cluster harness
+// would feed it: log-entry bodies starting with a TxnHeader.
+func (g *gen) replicas() *Replicas {
+	r := NewReplicas()
+	for _, t := range g.txns {
+		r.Committed(1, t.zxid, txnHeader(t.session, t.xid, t.zxid), 0, false, 0)
+	}
+	return r
+}
+
+func txnHeader(session int64, xid int32, zxid int64) []byte {
+	b := make([]byte, txnHeaderSize)
+	binary.BigEndian.PutUint64(b[0:], uint64(session))
+	binary.BigEndian.PutUint32(b[8:], uint32(xid))
+	binary.BigEndian.PutUint64(b[12:], uint64(zxid))
+	return b
 }
 
 func generate(seed uint64, cfg genConfig) History {
@@ -303,6 +331,12 @@ func generate(seed uint64, cfg genConfig) History {
 // call that took effect appears with its real answer, returning at the instant it took
 // effect; the ones that never did are left out.
 func generateWithOracle(seed uint64, cfg genConfig) (History, History) {
+	h, o, _ := generateAll(seed, cfg)
+	return h, o
+}
+
+// generateAll also returns the replica checker fed with the run's committed txns.
+func generateAll(seed uint64, cfg genConfig) (History, History, *Replicas) {
 	g := &gen{cfg: cfg, rnd: rand.New(rand.NewPCG(seed, 0x5eed)), st: &gstore{versions: map[string][]gversion{},
 		childEv: map[string][]childEvent{}, epoch: 1, zxid: 1 << 32}, nextSess: 0x100, outOps: cfg.ops, closed: map[int64]bool{}}
 	g.setup()
@@ -325,7 +359,7 @@ func generateWithOracle(seed uint64, cfg genConfig) (History, History) {
 			oracle.Ops = append(oracle.Ops, *m.truth)
 		}
 	}
-	return History{Ops: g.ops}, oracle
+	return History{Ops: g.ops}, oracle, g.replicas()
 }
 
 func (g *gen) now() int64 {
@@ -359,6 +393,7 @@ func (g *gen) setup() {
 	for _, p := range paths {
 		w := &scratch{s: g.st, changes: map[string]gversion{}}
 		z := g.st.nextZxid(&g.cfg)
+		g.txns = append(g.txns, genTxn{zxid: z, session: 1, xid: int32(len(g.txns) + 1)})
 		w.apply(SubOp{Kind: KindCreate, Path: p}, 0, z)
 		w.commit(z)
 		g.ops = append(g.ops, Op{Session: 1, Proc: 0, Server: 0, Kind: KindCreate, Path: p, Version: -1,
@@ -391,6 +426,8 @@ func (g *gen) invoke(t int64, c *genClient) {
 	g.outOps--
 	o := g.pick(c)
 	o.Call, o.Session, o.Proc, o.Server, o.ReplyZxid = t, c.session, c.proc, c.server, NoZxid
+	c.xid++
+	o.Xid = c.xid
 	i := len(g.ops)
 	g.ops = append(g.ops, o)
 	g.meta = append(g.meta, pending{c: c, effective: true})
@@ -454,6 +491,7 @@ func (g *gen) endSession(session int64) int64 {
 	}
 	sort.Strings(paths)
 	z := g.st.nextZxid(&g.cfg)
+	g.txns = append(g.txns, genTxn{zxid: z, session: session, xid: -11})
 	for _, p := range paths {
 		w.apply(SubOp{Kind: KindDelete, Path: p, Version: -1}, session, z)
 	}
@@ -486,6 +524,7 @@ func (g *gen) apply(t int64, i int) {
 
 func (g *gen) applyWrite(o *Op) {
 	z := g.st.nextZxid(&g.cfg)
+	g.txns = append(g.txns, genTxn{zxid: z, session: o.Session, xid: o.Xid})
 	w := &scratch{s: g.st, changes: map[string]gversion{}}
 	var results []SubResult
 	code, failAt := clientproto.ErrOK, -1

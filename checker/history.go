@@ -139,6 +139,10 @@ type Op struct {
 	Proc int
 	// Server is the server the client was connected to when it sent the call (-1 unknown).
 	Server int
+	// Xid is the request's xid (the txn header's cxid), 0 if not recorded. With it and a
+	// Replicas that saw the committed txns, an unknown write is resolved exactly: it
+	// committed at the zxid whose txn header carries (Session, Xid), or never.
+	Xid int32
 
 	Kind    Kind
 	Path    string

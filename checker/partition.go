@@ -167,11 +167,12 @@ func opLinks(lo *linOp, f *pathFacts) (keys, cutFrom []string) {
 }
 
 // buildPartitions turns the history's writes into Porcupine partitions.
-func buildPartitions(h *History) ([]*partition, buildStats) {
+func buildPartitions(h *History, oracle *Replicas) ([]*partition, buildStats) {
 	var st buildStats
 	lin := linOps(h)
+	lin, st.dropped, st.resolved = resolveByOracle(lin, oracle)
 	f := collectFacts(h, lin)
-	st.resolved = resolveUnknown(h, lin)
+	st.resolved += resolveUnknown(h, lin)
 	tl := newTimeline(lin)
 	uf := &unionFind{parent: map[string]string{}}
 	var kept []linked
@@ -428,6 +429,32 @@ func sessionEnds(spans map[int64]*sessionSpan, tl *timeline, ops []*linOp) []*li
 	return out
 }
 
+// resolveByOracle uses the committed txns the replica checker saw: an unknown write whose
+// request (session, xid) committed is placed exactly at its zxid; one that no server
+// committed never took effect and is dropped. Returns the kept ops, how many it dropped
+// and how many it placed.
+func resolveByOracle(lin []*linOp, oracle *Replicas) (out []*linOp, dropped, placed int) {
+	out = lin[:0]
+	for _, lo := range lin {
+		if !lo.unknown {
+			out = append(out, lo)
+			continue
+		}
+		z, committed, known := oracle.CommittedRequest(lo.session, lo.op.Xid)
+		switch {
+		case !known:
+		case committed:
+			lo.clampZxid, lo.clampExact = z, true
+			placed++
+		default:
+			dropped++
+			continue
+		}
+		out = append(out, lo)
+	}
+	return out, dropped, placed
+}
+
 // resolveUnknown clamps unknown writes whose unique value an OK getData observed: a
 // replica serves only committed txns, so the write took effect no later than that read
 // returned, at a zxid no later than the read's mzxid (or reply zxid). Returns how many
@@ -463,7 +490,7 @@ func resolveUnknown(h *History, lin []*linOp) int {
 	n := 0
 	for _, lo := range lin {
 		o := lo.op
-		if !lo.unknown || len(o.Data) == 0 || o.Kind == KindMulti || (o.Kind == KindCreate && isSequential(o.Flags)) ||
+		if !lo.unknown || lo.clampExact || len(o.Data) == 0 || o.Kind == KindMulti || (o.Kind == KindCreate && isSequential(o.Flags)) ||
 			(o.Kind != KindCreate && o.Kind != KindSetData) {
 			continue
 		}

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -20,7 +21,8 @@ type Replicas struct {
 	digestAt      map[int64]digestSighting
 	committed     []int64 // every zxid committed through the normal path, sorted
 	servers       map[int]*serverTrack
-	closedAt      map[int64]int64 // session -> zxid of its committed closeSession txn
+	closedAt      map[int64]int64     // session -> zxid of its committed closeSession txn
+	requests      map[requestID]int64 // (session, cxid) of a committed txn -> its zxid
 	failures      []Failure
 	lastLeaderAt  int64 // time of the latest LeaderEstablished
 	leaderUp      bool  // a leader is established and has not stepped down
@@ -58,6 +60,7 @@ func NewReplicas() *Replicas {
 		digestAt:      map[int64]digestSighting{},
 		servers:       map[int]*serverTrack{},
 		closedAt:      map[int64]int64{},
+		requests:      map[requestID]int64{},
 	}
 }
 
@@ -136,6 +139,7 @@ func (r *Replicas) sawTxn(server int, zxid int64, txn []byte, at int64) {
 // committed in between.
 func (r *Replicas) Committed(server int, zxid int64, txn []byte, digest uint64, hasDigest bool, at int64) {
 	r.sawTxn(server, zxid, txn, at)
+	r.noteRequest(zxid, txn)
 	s := r.server(server)
 	if last := s.lastApplied(); zxid <= last {
 		r.fail(Failure{Invariant: InvCommittedPrefix, Zxid: zxid, At: at, Servers: []int{server},
@@ -278,6 +282,39 @@ func (r *Replicas) Ephemerals(server int, zxid int64, nodes []EphemeralNode, at 
 					server, zxid, n.Path, n.Owner, z)})
 		}
 	}
+}
+
+// requestID names a client request: its session and xid (the txn header's cxid).
+type requestID struct {
+	session int64
+	xid     int32
+}
+
+// txnHeaderSize is the size of ZooKeeper's TxnHeader: clientId long, cxid int, zxid long,
+// time long, type int.
+const txnHeaderSize = 32
+
+// noteRequest reads the TxnHeader at the start of a committed log-entry body and records
+// which request the txn came from. Bodies without a matching header are ignored.
+func (r *Replicas) noteRequest(zxid int64, txn []byte) {
+	if len(txn) < txnHeaderSize || int64(binary.BigEndian.Uint64(txn[12:20])) != zxid {
+		return
+	}
+	id := requestID{session: int64(binary.BigEndian.Uint64(txn[0:8])), xid: int32(binary.BigEndian.Uint32(txn[8:12]))}
+	if _, ok := r.requests[id]; !ok {
+		r.requests[id] = zxid
+	}
+}
+
+// CommittedRequest reports the zxid at which the request (session, xid) was committed, if
+// any server committed it. known is false when the checker cannot tell (no committed txn
+// bodies were seen).
+func (r *Replicas) CommittedRequest(session int64, xid int32) (zxid int64, committed, known bool) {
+	if r == nil || len(r.requests) == 0 || xid == 0 {
+		return 0, false, false
+	}
+	zxid, committed = r.requests[requestID{session, xid}]
+	return zxid, committed, true
 }
 
 // IsCommitted reports whether any server committed zxid through the normal path.
