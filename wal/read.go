@@ -188,6 +188,7 @@ type LogIterator struct {
 	from      int64
 	reached   bool        // a record at or above from was seen
 	remaining []namedFile // files still to read, ascending
+	all       []namedFile // every file the iterator reads
 	cur       *logFileReader
 	curName   string
 	txn       Txn
@@ -202,13 +203,43 @@ type FileEnd struct {
 	LogEnd
 }
 
-// ReadLog returns an iterator over the txns of dir's log files from zxid from on.
+// ReadLog returns an iterator over the txns of dir's log files from zxid from on
+// (FileTxnLog.read(from), fast-forwarded to the first txn at or above from).
 func ReadLog(fs FS, dir string, from int64) (*LogIterator, error) {
+	return readLog(fs, dir, from, true)
+}
+
+// ReadLogFile returns an iterator that starts at the first txn of the file that may hold
+// zxid from, without skipping the txns below it (FileTxnLog.read(from, false), what the
+// leader uses to DIFF a learner from disk: it gives up when the first txn is already
+// after the learner's zxid).
+func ReadLogFile(fs FS, dir string, from int64) (*LogIterator, error) {
+	return readLog(fs, dir, from, false)
+}
+
+func readLog(fs FS, dir string, from int64, fastForward bool) (*LogIterator, error) {
 	files, err := listNamed(fs, dir, LogPrefix)
 	if err != nil {
 		return nil, err
 	}
-	return &LogIterator{fs: fs, dir: dir, from: from, remaining: filesFrom(files, from)}, nil
+	picked := filesFrom(files, from)
+	return &LogIterator{fs: fs, dir: dir, from: from, reached: !fastForward, remaining: picked, all: picked}, nil
+}
+
+// StorageSize is the total size of the files the iterator reads (TxnIterator
+// getStorageSize: the leader compares it with snapshotSizeFactor × the newest snapshot's
+// size before syncing a learner from the log).
+func (it *LogIterator) StorageSize() (int64, error) {
+	var total int64
+	for _, nf := range it.all {
+		f, size, err := openSized(it.fs, join(it.dir, nf.name))
+		if err != nil {
+			return 0, err
+		}
+		f.Close()
+		total += size
+	}
+	return total, nil
 }
 
 // filesFrom picks the files FileTxnIterator.init reads for a start zxid: every file named

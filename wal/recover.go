@@ -63,3 +63,29 @@ func LoadSnapshot(fs FS, dir string, readTree func(*jute.Decoder) error, opts Sn
 	}
 	return SnapshotInfo{}, false, skipped, walErr("%w in %s (%d tried): %w", ErrNoValidSnapshot, dir, len(candidates), firstErr)
 }
+
+// NewestSnapshotSize returns the size of the newest snapshot in dir that passes
+// IsValidSnapshot, or 0 if there is none (FileSnap.findMostRecentSnapshot, whose size
+// times snapshotSizeFactor caps a DIFF from the log).
+func NewestSnapshotSize(fs FS, dir string) (int64, error) {
+	files, err := listNamed(fs, dir, SnapPrefix)
+	if err != nil {
+		return 0, err
+	}
+	for i := len(files) - 1; i >= 0; i-- {
+		path := join(dir, files[i].name)
+		ok, err := IsValidSnapshot(fs, path)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			f, size, err := openSized(fs, path)
+			if err != nil {
+				return 0, err
+			}
+			f.Close()
+			return size, nil
+		}
+	}
+	return 0, nil
+}

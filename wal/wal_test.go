@@ -313,3 +313,24 @@ func TestLogSurfacesDiskErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestReadLogFileStartsAtTheFileStart(t *testing.T) {
+	fs := newFS(t)
+	l := wal.OpenLog(fs, dir, wal.LogOptions{PreAllocKB: 4})
+	appendAll(t, l, 1, 40, 10)
+	l.Roll()
+	appendAll(t, l, 41, 90, 10)
+	it, err := wal.ReadLogFile(fs, dir, 45)
+	if err != nil || !it.Next() || it.Txn().Header.Zxid != 41 {
+		t.Fatalf("ReadLogFile(45) starts at %d, %v; want 41, the start of log.29", it.Txn().Header.Zxid, err)
+	}
+	size, err := it.StorageSize()
+	b, _ := fs.ReadFile(dir + "/log.29")
+	if err != nil || size != int64(len(b)) {
+		t.Fatalf("StorageSize = %d, %v; want the size of log.29 alone, %d", size, err, len(b))
+	}
+	it, _ = wal.ReadLog(fs, dir, 45)
+	if !it.Next() || it.Txn().Header.Zxid != 45 {
+		t.Fatalf("ReadLog(45) starts at %d", it.Txn().Header.Zxid)
+	}
+}

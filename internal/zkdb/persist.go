@@ -129,10 +129,13 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// TxnsFrom opens an iterator over the logged txns from zxid on, for a DIFF sync from disk
-// (the caller checks that the first txn is not after the peer's zxid, as ZooKeeper does).
+// TxnsFrom opens an iterator for a DIFF sync from disk (ZKDatabase.getProposalsFromTxnLog):
+// it starts at the first txn of the log file that may hold zxid, not fast-forwarded, so
+// the caller can give up, as ZooKeeper does, when that first txn is already after zxid,
+// and must skip the txns up to zxid itself. StorageSize on the iterator and
+// TxnLogSizeLimit give ZooKeeper's size rule.
 func (db *DB) TxnsFrom(zxid int64) (*wal.LogIterator, error) {
-	it, err := wal.ReadLog(db.cfg.FS, db.cfg.logDir(), zxid)
+	it, err := wal.ReadLogFile(db.cfg.FS, db.cfg.logDir(), zxid)
 	if err != nil {
 		return nil, errf("reading log from %#x: %w", zxid, err)
 	}
@@ -229,4 +232,18 @@ func (db *DB) LoadSnapshotBody(d *jute.Decoder, zxid int64) error {
 	db.installSnapshot(tree, wal.SnapshotInfo{Zxid: zxid, Sessions: sessions})
 	db.loaded = true
 	return nil
+}
+
+// TxnLogSizeLimit is ZKDatabase.calculateTxnLogSizeLimit: factor (snapshotSizeFactor,
+// 0.33 by default) times the size of the newest valid snapshot. A negative factor
+// disables syncing from the log (-1 is returned).
+func (db *DB) TxnLogSizeLimit(factor float64) (int64, error) {
+	if factor < 0 {
+		return -1, nil
+	}
+	size, err := wal.NewestSnapshotSize(db.cfg.FS, db.cfg.snapDir())
+	if err != nil {
+		return 0, errf("newest snapshot size: %w", err)
+	}
+	return int64(float64(size) * factor), nil
 }

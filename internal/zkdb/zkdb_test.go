@@ -295,3 +295,27 @@ func TestDiskErrorsSurface(t *testing.T) {
 		}
 	}
 }
+
+func TestTxnsFromAndSizeLimit(t *testing.T) {
+	fs := memfs.New()
+	db := newDB(fs, 1000000)
+	db.Load(zkdb.LoadOptions{})
+	run(t, db, 1, 30, 5)
+	db.RollLog()
+	run(t, db, 31, 60, 5)
+	name, err := db.TakeSnapshot(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := fs.ReadFile("data/version-2/" + name)
+	if limit, err := db.TxnLogSizeLimit(0.33); err != nil || limit != int64(float64(len(snap))*0.33) {
+		t.Fatalf("TxnLogSizeLimit = %d, %v (snapshot %d bytes)", limit, err, len(snap))
+	}
+	if limit, _ := db.TxnLogSizeLimit(-1); limit != -1 {
+		t.Fatalf("negative factor: %d", limit)
+	}
+	it, err := db.TxnsFrom(40)
+	if err != nil || !it.Next() || it.Txn().Header.Zxid != 31 || !bytes.Equal(it.Entry(), workEntry(31)) {
+		t.Fatalf("TxnsFrom(40) starts at %d, %v; want 31, the first txn of log.1f", it.Txn().Header.Zxid, err)
+	}
+}
