@@ -462,6 +462,11 @@ func (c *Conn) Remote() HostID { return c.remote }
 // Port returns the listening port the connection was dialed to.
 func (c *Conn) Port() int { return c.link.port }
 
+// String names the end for logs: "conn 3 host 1->2".
+func (c *Conn) String() string {
+	return fmt.Sprintf("conn %d host %d->%d", c.link.id, c.local, c.remote)
+}
+
 // IsDialer reports whether this is the dialing end.
 func (c *Conn) IsDialer() bool { return c.side == 0 }
 
@@ -477,6 +482,7 @@ func (c *Conn) Send(payload any, sizeBytes int) error {
 		return fmt.Errorf("%w: send on connection %d from host %d", ErrConnClosed, c.link.id, c.local)
 	}
 	n := c.link.n
+	sizeBytes = max(sizeBytes, 0)
 	n.stats.Sent++
 	n.stats.SentBytes += int64(sizeBytes)
 	if c.link.dead {
