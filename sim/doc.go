@@ -115,6 +115,13 @@
 // Disk errors are *DiskError values naming the host, operation, path and offset; they
 // wrap fs.ErrNotExist, fs.ErrExist, fs.ErrClosed, fs.ErrInvalid, ErrIO or ErrNoSpace.
 //
+// # Buggify
+//
+// With WithBuggify, World.Buggify(site) lets simulated code misbehave on purpose at
+// places where it legally may (FoundationDB's BUGGIFY): each site is active for a run
+// with probability 1/4 and then fires on a quarter of its calls, drawn from a stream of
+// its own.
+//
 // # Trace
 //
 // Every fired event and every network, disk and process action is folded into a running
@@ -126,7 +133,7 @@
 //
 // # Knobs
 //
-//	NewWorld options   WithMaxSteps, WithMaxTime, WithTrace, WithSchedulerTrace,
+//	NewWorld options   WithMaxSteps, WithMaxTime, WithTrace, WithSchedulerTrace, WithBuggify,
 //	                   WithNetwork(NetOptions), WithDisks(DiskOptions). CheckOptions
 //	                   validates options that come from users; a world built with a
 //	                   bad one refuses to run and returns the error (World.Err).

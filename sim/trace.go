@@ -71,6 +71,7 @@ var noteFields = map[string][3]string{
 	"disk.sync":       {"host", "inode", "size"},
 	"disk.crash":      {"host", "mode", "unsyncednames"},
 	"disk.fault":      {"host", "rule", "op"},
+	"buggify":         {"sitehash"},
 }
 
 // formatNote writes a note as "kind name=value ...", with durations and modes readable.

@@ -36,6 +36,9 @@ type World struct {
 
 	diskOpts  DiskOptions
 	configErr error // an invalid option: every run returns it
+
+	buggify      bool
+	buggifySites map[string]*buggifySite
 }
 
 // Default budgets: generous enough for hours of virtual time of a busy ensemble; a
@@ -75,13 +78,14 @@ func WithDisks(o DiskOptions) Option { return func(w *World) { w.diskOpts = o } 
 // NewWorld creates a world whose every random choice derives from seed.
 func NewWorld(seed uint64, opts ...Option) *World {
 	w := &World{
-		seed:      seed,
-		maxSteps:  DefaultMaxSteps,
-		maxTime:   DefaultMaxTime,
-		streams:   map[string]*rand.Rand{},
-		hosts:     []*host{nil},
-		traceHash: fnvOffset,
-		diskOpts:  DefaultDiskOptions(),
+		seed:         seed,
+		maxSteps:     DefaultMaxSteps,
+		maxTime:      DefaultMaxTime,
+		streams:      map[string]*rand.Rand{},
+		buggifySites: map[string]*buggifySite{},
+		hosts:        []*host{nil},
+		traceHash:    fnvOffset,
+		diskOpts:     DefaultDiskOptions(),
 	}
 	w.net = newNetwork(w, DefaultNetOptions())
 	for _, o := range opts {

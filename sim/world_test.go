@@ -269,3 +269,42 @@ func TestCheckOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestBuggify(t *testing.T) {
+	if NewWorld(1).Buggify("x") {
+		t.Fatal("Buggify fired without WithBuggify")
+	}
+	active, fired, calls := 0, 0, 0
+	for seed := range uint64(200) {
+		w := NewWorld(seed, WithBuggify())
+		n := 0
+		for range 100 {
+			if w.Buggify("site") {
+				n++
+			}
+		}
+		calls += 100
+		if n > 0 {
+			active++
+			fired += n
+		}
+	}
+	// About a quarter of runs activate the site; an active site fires on about a
+	// quarter of calls.
+	if active < 30 || active > 70 {
+		t.Fatalf("site active in %d of 200 runs, want about 50", active)
+	}
+	if rate := float64(fired) / float64(active*100); rate < 0.18 || rate > 0.32 {
+		t.Fatalf("an active site fired on %.2f of calls, want about 0.25", rate)
+	}
+	// Another site drawing does not change this one.
+	a, b := NewWorld(7, WithBuggify()), NewWorld(7, WithBuggify())
+	for range 50 {
+		b.Buggify("other")
+	}
+	for i := range 100 {
+		if a.Buggify("site") != b.Buggify("site") {
+			t.Fatalf("call %d: a site's draws depend on another site", i)
+		}
+	}
+}
