@@ -32,6 +32,11 @@ type DiskOptions struct {
 	// CrashKeepProb and CrashDropProb are the chances a drawn crash keeps all unsynced
 	// writes and name changes, or drops them all; otherwise the crash tears them.
 	CrashKeepProb, CrashDropProb float64
+	// WritebackInterval, when positive, makes everything unsynced durable every
+	// interval, as the kernel's writeback and the journal's periodic commit do (ext4:
+	// commit=5s, dirty_expire=30s). Zero (the default) means only Sync and SyncDir make
+	// anything durable. A positive interval keeps the world from ever idling.
+	WritebackInterval Duration
 }
 
 // DefaultDiskOptions returns an SSD-like disk: fsync ~1 ms with a rare ~30 ms tail,
@@ -50,8 +55,8 @@ func (o DiskOptions) Validate() error {
 	if err := o.FsyncLatency.Validate(); err != nil {
 		return err
 	}
-	if o.CapacityBytes < 0 || o.CrashKeepProb < 0 || o.CrashDropProb < 0 || o.CrashKeepProb+o.CrashDropProb > 1 {
-		return fmt.Errorf("sim: disk options %+v: need CapacityBytes >= 0 and crash probabilities summing to at most 1", o)
+	if o.CapacityBytes < 0 || o.WritebackInterval < 0 || o.CrashKeepProb < 0 || o.CrashDropProb < 0 || o.CrashKeepProb+o.CrashDropProb > 1 {
+		return fmt.Errorf("sim: disk options %+v: need CapacityBytes >= 0, WritebackInterval >= 0 and crash probabilities summing to at most 1", o)
 	}
 	return nil
 }
@@ -151,12 +156,27 @@ type nameOp struct {
 }
 
 func newDisk(w *World, h HostID, o DiskOptions) *Disk {
-	return &Disk{
+	d := &Disk{
 		w: w, host: h, opts: o,
 		dirs:         map[string]bool{".": true},
 		names:        map[string]*inode{},
 		durableNames: map[string]*inode{},
 	}
+	if o.WritebackInterval > 0 {
+		w.After(o.WritebackInterval, d.writeback)
+	}
+	return d
+}
+
+// writeback makes everything unsynced durable (except pages whose fsync failed: the
+// kernel already considers them clean) and comes back after the interval.
+func (d *Disk) writeback() {
+	for _, ino := range d.inodes {
+		ino.sync()
+	}
+	d.commitNames(len(d.journal))
+	d.w.note("disk.writeback", int64(d.host), 0, 0)
+	d.w.After(d.opts.WritebackInterval, d.writeback)
 }
 
 func (d *Disk) rand() *rand.Rand {

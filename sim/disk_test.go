@@ -370,3 +370,21 @@ func BenchmarkHostWith64MiBPreallocatedLog(b *testing.B) {
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(b.N), "heap-B/host")
 	runtime.KeepAlive(keep)
 }
+
+func TestDiskWritebackMakesOldWritesDurable(t *testing.T) {
+	o := DefaultDiskOptions()
+	o.WritebackInterval = 5 * Second
+	w, d := newDisk1(t, o)
+	f := mustCreate(t, d, "data/f")
+	f.WriteAt([]byte("early"), 0)
+	w.RunFor(6 * Second) // one writeback
+	g := mustCreate(t, d, "data/g")
+	g.WriteAt([]byte("late"), 0)
+	w.CrashWith(1, CrashDrop)
+	if got := d.Files(); !slices.Equal(got, []string{"data/f"}) {
+		t.Fatalf("after writeback and a dropping crash: %v", got)
+	}
+	if got := readAll(t, d, "data/f"); string(got) != "early" {
+		t.Fatalf("written back data: %q", got)
+	}
+}

@@ -104,6 +104,8 @@
 //     size is either the synced or the current one, and a prefix of the name journal
 //     survives, so a rename is atomic. The mode is drawn per crash with the chances in
 //     DiskOptions, or forced with World.CrashWith. Open handles die with the crash.
+//     Nothing becomes durable by itself unless DiskOptions.WritebackInterval is set,
+//     which makes everything unsynced durable periodically, like kernel writeback.
 //   - Faults are rules injected with Disk.Inject: a predicate over (operation, path,
 //     offset, length) and a kind: FaultEIO (fail with ErrIO; on Sync the unsynced pages
 //     stay visible but can never become durable, as Linux leaves them after a failed
@@ -139,7 +141,7 @@
 //	                   bad one refuses to run and returns the error (World.Err).
 //	NetOptions         Latency, ConnectTimeout, HalfOpenProb, BreakNoticeMax
 //	DiskOptions        FsyncLatency, CapacityBytes, StrictDirSync, CrashKeepProb,
-//	                   CrashDropProb
+//	                   CrashDropProb, WritebackInterval
 //	at run time        Partition, PartitionOneWay, Isolate, Heal, Clog, Break,
 //	                   SetLatency; Crash, CrashWith, Restart, Pause, Resume, JumpClock,
 //	                   SetClockDrift; Disk.Inject, RemoveFault, ClearFaults

@@ -71,6 +71,7 @@ var noteFields = map[string][3]string{
 	"disk.sync":       {"host", "inode", "size"},
 	"disk.crash":      {"host", "mode", "unsyncednames"},
 	"disk.fault":      {"host", "rule", "op"},
+	"disk.writeback":  {"host"},
 	"buggify":         {"sitehash"},
 }
 
