@@ -114,12 +114,19 @@ func (c *Cluster) settle(bound sim.Duration) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// Retry until one probe is acknowledged: a call made while the client is still
+	// connecting fails with the attempt. Each probe is a new sequential node.
 	written := false
-	probe.Do(func(now int64, lib *client.Client) {
+	var try func(now int64, lib *client.Client)
+	try = func(now int64, lib *client.Client) {
 		lib.Create(now, "/probe", []byte(fmt.Sprintf("probe@%d", now)), cp.FlagPersistentSequential, func(r client.Result) {
 			written = r.Err == cp.ErrOK
+			if !written && probe.lib.State() != client.StateExpired {
+				c.w.AfterHost(probe.host, 100*sim.Millisecond, func() { probe.Do(try) })
+			}
 		})
-	})
+	}
+	probe.Do(try)
 	if ok, err := c.RunUntilCond(deadline.Sub(c.Now()), func() bool { return written }); !ok || err != nil {
 		return false, err
 	}

@@ -149,18 +149,29 @@ func (c *Cluster) readEverywhere(out io.Writer, path string) (map[int64]string, 
 	return reads, nil
 }
 
-// call issues one operation and runs the world until it completes. Connection loss is
-// retried (a read, or a create that may have applied is then checked by the caller).
+// call issues one operation and runs the world until it completes. A call that failed
+// without being sent (the client was still connecting) is made again; any other result,
+// an unknown outcome included, is the caller's.
 func (c *Cluster) call(cl *Client, op func(int64, *client.Client, client.Callback)) (client.Result, error) {
-	var res client.Result
-	done := false
-	cl.Do(func(now int64, lib *client.Client) {
-		op(now, lib, func(r client.Result) { res, done = r, true })
-	})
-	if err := c.waitFor("a client call to complete", func() bool { return done }); err != nil {
-		return res, err
+	for {
+		var res client.Result
+		done := false
+		cl.Do(func(now int64, lib *client.Client) {
+			op(now, lib, func(r client.Result) { res, done = r, true })
+		})
+		if err := c.waitFor("a client call to complete", func() bool { return done }); err != nil {
+			return res, err
+		}
+		if res.Err != cp.ErrConnectionLoss || res.Outcome != client.OutcomeFailed {
+			return res, nil
+		}
+		if err := c.waitFor("the client to connect", func() bool {
+			st := cl.lib.State()
+			return st == client.StateConnected || st == client.StateExpired || st == client.StateClosed
+		}); err != nil {
+			return res, err
+		}
 	}
-	return res, nil
 }
 
 func (c *Cluster) waitFor(what string, cond func() bool) error {

@@ -206,9 +206,10 @@ func (c *Client) send(nowNs int64, msg any, size int) {
 	c.emit(Send{Conn: c.conn, Msg: msg, SizeBytes: size})
 }
 
-// lose handles a lost or failed connection: in-flight requests complete as unknown
-// (CONNECTIONLOSS), queued ones stay queued for the next connection, and after a
-// random pause the next server is dialed.
+// lose handles a lost or failed connection as ClientCnxn.cleanup does: requests already
+// sent complete as unknown (CONNECTIONLOSS), requests not yet sent fail with
+// CONNECTIONLOSS (certainly not applied), and after a random pause the next server is
+// dialed. Requests made while disconnected wait for that attempt.
 func (c *Client) lose(nowNs int64, why string) {
 	if c.conn != 0 {
 		c.emit(CloseConn{Conn: c.conn})
@@ -218,6 +219,7 @@ func (c *Client) lose(nowNs int64, why string) {
 	wasConnected := c.state == StateConnected
 	c.handshaking = false
 	c.failFlight(nowNs, cp.ErrConnectionLoss, OutcomeUnknown)
+	c.failQueue(nowNs, cp.ErrConnectionLoss)
 	if c.closing {
 		c.finishClose(nowNs, cp.ErrConnectionLoss)
 		return

@@ -333,3 +333,22 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// A request made while connecting is failed, not kept, when that attempt fails — and it
+// is certainly not applied (it was never sent).
+func TestUnsentRequestFailsWithTheAttempt(t *testing.T) {
+	s := newScript(t, "a", "b")
+	s.c.Start(0)
+	d := find[Dial](s.drain())[0]
+	s.c.OnConnected(0, d.Attempt, 1)
+	var got Result
+	s.c.Set(ms, "/x", []byte("v"), -1, func(r Result) { got = r })
+	if sends := find[Send](s.drain()); len(sends) != 1 { // only the ConnectRequest
+		t.Fatalf("sent before the session was established: %v", sends)
+	}
+	s.c.OnClosed(2*ms, 1)
+	done := find[Completed](s.drain())
+	if len(done) != 1 || got.Err != cp.ErrConnectionLoss || got.Outcome != OutcomeFailed || done[0].Op.Server != "" {
+		t.Fatalf("unsent set after a failed attempt: %+v %v", got, s.out)
+	}
+}

@@ -30,10 +30,12 @@
 //     zxid seen); a server behind the client closes the connection and the client tries
 //     the next one. A ConnectResponse with timeout ≤ 0 means the session expired.
 //   - On reconnect, watches are re-registered with setWatches before any other request.
-//   - When the connection is lost, every request already sent completes with
-//     CONNECTIONLOSS and OutcomeUnknown (it may or may not have been applied); requests not
-//     yet sent wait for the next connection. On expiry everything pending fails with
-//     SESSIONEXPIRED and every watcher hears (None, Expired).
+//   - When the connection is lost (or a connect attempt fails), every request already sent
+//     completes with CONNECTIONLOSS and OutcomeUnknown (it may or may not have been
+//     applied) and every request not yet sent fails with CONNECTIONLOSS and OutcomeFailed,
+//     as ClientCnxn.cleanup does; requests made while disconnected wait for the next
+//     attempt. On expiry everything pending fails with SESSIONEXPIRED and every watcher
+//     hears (None, Expired).
 //   - Paths are validated before sending (PathUtils rules); a bad path fails at once with
 //     BADARGUMENTS and is never sent.
 //   - Watches are one-shot and registered when the reply arrives: getData/exists on
