@@ -92,7 +92,6 @@ func (db *DB) Load(opts LoadOptions) (LoadReport, error) {
 	db.installSnapshot(loaded, info)
 	rep.Snapshot, rep.SnapshotZxid = info.Name, info.Zxid
 	err = db.replayLog(&rep, opts.UpToZxid)
-	db.loaded = err == nil
 	return rep, err
 }
 
@@ -137,14 +136,12 @@ func (db *DB) loadEmpty(rep *LoadReport) error {
 	if db.cfg.NoAutoCreate {
 		db.tree.SetLastProcessedZxid(-1)
 		rep.HighestZxid = -1
-		db.loaded = true
 		return nil
 	}
 	if _, err := db.TakeSnapshot(false); err != nil {
 		return err
 	}
 	rep.CreatedEmptySnapshot = true
-	db.loaded = true
 	return nil
 }
 

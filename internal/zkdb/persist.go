@@ -230,7 +230,6 @@ func (db *DB) LoadSnapshotBody(d *jute.Decoder, zxid int64) error {
 		return errf("loading SNAP payload: %w", err)
 	}
 	db.installSnapshot(tree, wal.SnapshotInfo{Zxid: zxid, Sessions: sessions})
-	db.loaded = true
 	return nil
 }
 

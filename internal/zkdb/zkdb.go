@@ -35,7 +35,8 @@ type Config struct {
 	SkipSnapshotsAfterTrunc bool
 	// ExtendedTypes is zookeeper.extendedTypesEnabled (TTL nodes).
 	ExtendedTypes bool
-	// Rand is the server's own random stream, for the snapshot trigger's draws.
+	// Rand is the server's own random stream, for the snapshot trigger's draws. It is
+	// required: New panics without it (a wiring bug, not bad input).
 	Rand *rand.Rand
 }
 
@@ -73,7 +74,6 @@ type DB struct {
 	committed []Proposal
 	log       *wal.Log
 	trigger   *wal.SnapTrigger
-	loaded    bool
 }
 
 // New returns a DB over cfg's files with an empty tree; call Load before use.
@@ -104,7 +104,6 @@ func (db *DB) clear() {
 	}
 	db.sessions = map[int64]int32{}
 	db.committed = nil
-	db.loaded = false
 }
 
 // Tree returns the data tree. Callers read it and apply txns through Apply, not
