@@ -81,7 +81,9 @@ type Network struct {
 	opts  NetOptions
 	rnd   *rand.Rand
 	links []*link // established connections, in ConnID order (dead ones pruned lazily)
-	next  ConnID
+	// prunedLen is how many links were live at the last prune.
+	prunedLen int
+	next      ConnID
 
 	listeners map[hostPort]func(*Conn) Handlers
 	cut       map[hostPair]bool
@@ -196,6 +198,9 @@ func (n *Network) establish(from, to HostID, port int, h Handlers) *link {
 	l.ends[1] = &Conn{link: l, side: 1, local: to, remote: from}
 	l.dirs[0] = &direction{from: from, to: to, deliver: func() { l.deliver(0) }}
 	l.dirs[1] = &direction{from: to, to: from, deliver: func() { l.deliver(1) }}
+	if len(n.links) >= 2*n.prunedLen+64 {
+		n.prune() // bound the list when connections come and go without a Heal
+	}
 	n.links = append(n.links, l)
 	n.w.note("net.established", int64(l.id), int64(from), int64(to))
 	return l
@@ -269,17 +274,24 @@ func (n *Network) Clog(from, to HostID, d Duration) {
 
 // resumeAll restarts delivery on every direction that has data waiting.
 func (n *Network) resumeAll() {
-	live := n.links[:0]
+	n.prune()
 	for _, l := range n.links {
-		if l.dead {
-			continue
-		}
-		live = append(live, l)
 		l.pump(0)
 		l.pump(1)
 	}
+}
+
+// prune forgets dead connections, keeping the live ones in ConnID order.
+func (n *Network) prune() {
+	live := n.links[:0]
+	for _, l := range n.links {
+		if !l.dead {
+			live = append(live, l)
+		}
+	}
 	clear(n.links[len(live):])
 	n.links = live
+	n.prunedLen = len(live)
 }
 
 // Break breaks c's connection as a network failure would: in-flight data in both

@@ -296,3 +296,14 @@ func TestHalfOpenPeerOfCrashedHostLearnsWhenItSends(t *testing.T) {
 		t.Fatalf("send after being told: %v", err)
 	}
 }
+
+func TestDeadConnectionsAreForgotten(t *testing.T) {
+	r := newNetRig(t, 2, quietNet())
+	for range 500 {
+		a, _ := r.dial(t, 1, 2)
+		r.n.Break(a)
+	}
+	if len(r.n.links) > 200 {
+		t.Fatalf("%d links kept after 500 broken connections", len(r.n.links))
+	}
+}
