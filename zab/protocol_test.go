@@ -64,6 +64,25 @@ func hasNode(s *Server, path string) bool {
 	return code == 0
 }
 
+// syncScenario: epoch-1 txns /e1-1.. — servers 1 and 2 hold the first leaderTxns,
+// server 3 the first s3Txns; 1 and 2 elect, then 3 joins.
+func syncScenario(t *testing.T, leaderTxns, s3Txns int) *tworld {
+	w := newWorld(t, 3, V3_9_3)
+	log := makeTxns(1, 1, max(leaderTxns, s3Txns))
+	w.giveLog(1, log[:leaderTxns], 1)
+	w.giveLog(2, log[:leaderTxns], 1)
+	w.giveLog(3, log[:s3Txns], 1)
+	startLate(t, w)
+	return w
+}
+
+func wantSync(t *testing.T, w *tworld, mode SyncMode) {
+	t.Helper()
+	if m := syncModes(w, 3); len(m) != 1 || m[0] != mode {
+		t.Fatalf("server 3 sync modes %v, want [%v]\n%s", m, mode, w.dump())
+	}
+}
+
 // startLate boots servers 1 and 2, waits until they serve, then boots 3.
 func startLate(t *testing.T, w *tworld) {
 	w.start(1)
@@ -78,12 +97,8 @@ func startLate(t *testing.T, w *tworld) {
 }
 
 func TestFollowerAheadOfNewLeaderGetsTrunc(t *testing.T) {
-	w := newWorld(t, 3, V3_9_3)
-	log := makeTxns(1, 1, 7)
-	w.giveLog(1, log[:5], 1)
-	w.giveLog(2, log[:5], 1)
-	w.giveLog(3, log, 1) // (1,6) and (1,7) were never seen by the others
-	startLate(t, w)
+	// (1,6) and (1,7) were never seen by servers 1 and 2.
+	w := syncScenario(t, 5, 7)
 	var truncs []int64
 	for _, e := range w.effects[3] {
 		if tr, ok := e.(Truncate); ok {
@@ -93,9 +108,7 @@ func TestFollowerAheadOfNewLeaderGetsTrunc(t *testing.T) {
 	if len(truncs) != 1 || truncs[0] != makeZxid(1, 5) {
 		t.Fatalf("server 3 truncations %x, want [0x100000005]\n%s", truncs, w.dump())
 	}
-	if m := syncModes(w, 3); len(m) != 1 || m[0] != SyncTrunc {
-		t.Errorf("sync modes %v, want [TRUNC]", m)
-	}
+	wantSync(t, w, SyncTrunc)
 	s3 := w.servers[3]
 	if hasNode(s3, "/e1-6") || hasNode(s3, "/e1-7") || !hasNode(s3, "/e1-5") {
 		t.Errorf("after TRUNC server 3 must have /e1-5 and neither /e1-6 nor /e1-7")
@@ -106,15 +119,8 @@ func TestFollowerAheadOfNewLeaderGetsTrunc(t *testing.T) {
 }
 
 func TestLaggingFollowerGetsDiff(t *testing.T) {
-	w := newWorld(t, 3, V3_9_3)
-	log := makeTxns(1, 1, 5)
-	w.giveLog(1, log, 1)
-	w.giveLog(2, log, 1)
-	w.giveLog(3, log[:3], 1)
-	startLate(t, w)
-	if m := syncModes(w, 3); len(m) != 1 || m[0] != SyncDiff {
-		t.Fatalf("sync modes %v, want [DIFF]\n%s", m, w.dump())
-	}
+	w := syncScenario(t, 5, 3)
+	wantSync(t, w, SyncDiff)
 	if !hasNode(w.servers[3], "/e1-5") {
 		t.Errorf("server 3 lacks /e1-5 after DIFF")
 	}
@@ -124,15 +130,8 @@ func TestLaggingFollowerGetsDiff(t *testing.T) {
 }
 
 func TestFollowerBeyondCommittedLogWindowGetsSnap(t *testing.T) {
-	w := newWorld(t, 3, V3_9_3)
-	log := makeTxns(1, 1, 600)
-	w.giveLog(1, log, 1)
-	w.giveLog(2, log, 1)
-	w.giveLog(3, log[:10], 1)
-	startLate(t, w)
-	if m := syncModes(w, 3); len(m) != 1 || m[0] != SyncSnap {
-		t.Fatalf("sync modes %v, want [SNAP]", m)
-	}
+	w := syncScenario(t, 600, 10)
+	wantSync(t, w, SyncSnap)
 	s3, l := w.servers[3], w.servers[w.leader()]
 	if !hasNode(s3, "/e1-600") {
 		t.Errorf("server 3 lacks /e1-600 after SNAP")
