@@ -41,17 +41,22 @@
 // from and every later file. A file ends at end of file, at a zero length (the padding),
 // or at a torn record (cut short, or its 'B' missing): the rest of that file is ignored
 // and reading goes on with the next file. A CRC mismatch, a bad magic number or an
-// unreasonable length is an error wrapping ErrCorrupt that names the file and offset:
+// unreasonable length is a *CorruptError (errors.Is(err, ErrCorrupt)) naming the file and
+// offset:
 // ZooKeeper refuses to start on it (so a record whose 'B' reached the disk while its
-// middle did not bricks the node, ZOOKEEPER-2560 — faithfully). TruncateLog cuts the log
-// after a zxid (TRUNC sync); LastLoggedZxid scans for the newest readable txn.
+// middle did not bricks the node, ZOOKEEPER-2560 — faithfully). ReadLogFile is the same
+// without the fast-forward (it starts at the first txn of the file that may hold the
+// zxid), as the leader reads the log to DIFF a learner; StorageSize and
+// NewestSnapshotSize give the snapshotSizeFactor rule. TruncateLog cuts the log after a
+// zxid (TRUNC sync); LastLoggedZxid scans for the newest readable txn.
 //
 // # Snapshots: WriteSnapshot, LoadSnapshot
 //
 // WriteSnapshot writes snapshot.<zxid>: in place without fsync (ZooKeeper's periodic
 // snapshots), or, with fsync, via tmp + fsync + rename (learner SNAP sync). LoadSnapshot
 // picks the recovery snapshot as FileSnap does: of the newest files passing
-// IsValidSnapshot (ends in a seal), the first whose seals verify. SnapshotLoadOptions.MaxZxid
+// IsValidSnapshot (ends in a seal), the first whose seals verify; if some look valid and
+// none reads, ErrNoValidSnapshot (ZooKeeper refuses to start). SnapshotLoadOptions.MaxZxid
 // models the proposed fix of ZOOKEEPER-4837 (skip snapshots newer than a truncation point);
 // -1 is ZooKeeper 3.8's behaviour. EncodeSnapshotBody/DecodeSnapshotBody are the sessions
 // + tree part alone, the payload of a SNAP sync packet.

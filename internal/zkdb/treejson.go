@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/zabsim/zabsim/datatree"
 )
@@ -56,7 +59,38 @@ func MarshalTreeJSON(nodes []JSONNode) ([]byte, error) {
 	if err := enc.Encode(nodes); err != nil {
 		return nil, errf("encoding tree json: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return asciiOnly(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// asciiOnly escapes every non-ASCII character as \uXXXX (UTF-16 surrogate pairs beyond
+// U+FFFF), as Python's json.dumps does by default: the fixtures' tree.json files were
+// written that way. Outside strings JSON holds only ASCII, so this touches strings only.
+func asciiOnly(b []byte) []byte {
+	if utf8.Valid(b) && !hasNonASCII(b) {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		switch {
+		case r < utf8.RuneSelf:
+			out.WriteByte(byte(r))
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.Bytes()
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteTreeJSON writes the whole tree in tree.json form.

@@ -319,3 +319,19 @@ func TestTxnsFromAndSizeLimit(t *testing.T) {
 		t.Fatalf("TxnsFrom(40) starts at %d, %v; want 31, the first txn of log.1f", it.Txn().Header.Zxid, err)
 	}
 }
+
+func TestTreeJSONEscapesLikePython(t *testing.T) {
+	nodes := []zkdb.JSONNode{{Path: "/é/😀", DataB64: ""}}
+	b, err := zkdb.MarshalTreeJSON(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// json.dumps(..., indent=1) with the default ensure_ascii=True.
+	if !strings.Contains(string(b), `"path": "/\u00e9/\ud83d\ude00"`) {
+		t.Fatalf("got %s", b)
+	}
+	back, err := zkdb.ParseTreeJSON(b)
+	if err != nil || back[0].Path != "/é/😀" {
+		t.Fatalf("round trip: %v %v", back, err)
+	}
+}
