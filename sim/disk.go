@@ -131,6 +131,7 @@ type Disk struct {
 	durableNames map[string]*inode // the namespace a crash falls back to
 	journal      []nameOp          // name changes not yet durable, oldest first
 	inodes       []*inode          // every file that may still be reachable, by creation
+	prunedLen    int               // len(inodes) after the last prune
 	nextIno      uint64
 	gen          uint64 // bumped by crashes: handles from before are dead
 
@@ -262,6 +263,9 @@ func (d *Disk) Create(name string) (*File, error) {
 	}
 	d.nextIno++
 	ino := &inode{id: d.nextIno}
+	if len(d.inodes) >= 2*d.prunedLen+64 {
+		d.pruneInodes() // bound the list in long runs that roll and purge files
+	}
 	d.inodes = append(d.inodes, ino)
 	d.names[name] = ino
 	d.journal = append(d.journal, nameOp{kind: opCreate, name: name, ino: ino})
@@ -422,15 +426,33 @@ func (d *Disk) crash(mode CrashMode) {
 		d.names[name] = ino
 	}
 	d.gen++
-	live := d.inodes[:0]
 	for _, ino := range d.inodes {
 		ino.crash(mode, d.rand())
-		if d.reachable(ino) {
+	}
+	d.pruneInodes()
+}
+
+// pruneInodes forgets files no name (current, durable or journaled) refers to. A
+// handle may still hold one (an open, removed file); it dies at the next crash anyway.
+func (d *Disk) pruneInodes() {
+	named := map[*inode]bool{}
+	for _, m := range []map[string]*inode{d.names, d.durableNames} {
+		for _, ino := range m { //det:unordered-ok building a set
+			named[ino] = true
+		}
+	}
+	for _, op := range d.journal {
+		named[op.ino] = true
+	}
+	live := d.inodes[:0]
+	for _, ino := range d.inodes {
+		if named[ino] {
 			live = append(live, ino)
 		}
 	}
 	clear(d.inodes[len(live):])
 	d.inodes = live
+	d.prunedLen = len(live)
 }
 
 func (d *Disk) drawCrashMode() CrashMode {
@@ -444,19 +466,10 @@ func (d *Disk) drawCrashMode() CrashMode {
 	return CrashTear
 }
 
-func (d *Disk) reachable(ino *inode) bool {
-	for _, i := range d.durableNames { //det:unordered-ok existence test
-		if i == ino {
-			return true
-		}
-	}
-	return false
-}
-
-// usedBytes is the sum of file sizes, for the capacity check.
+// usedBytes is the sum of the sizes of named files, for the capacity check.
 func (d *Disk) usedBytes() int64 {
 	var n int64
-	for _, ino := range d.inodes {
+	for _, ino := range d.names { //det:unordered-ok a sum
 		n += ino.size
 	}
 	return n

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"runtime"
@@ -386,5 +387,24 @@ func TestDiskWritebackMakesOldWritesDurable(t *testing.T) {
 	}
 	if got := readAll(t, d, "data/f"); string(got) != "early" {
 		t.Fatalf("written back data: %q", got)
+	}
+}
+
+func TestDiskRemovedFilesFreeSpaceAndAreForgotten(t *testing.T) {
+	o := DefaultDiskOptions()
+	o.CapacityBytes = 3 * PageSize
+	_, d := newDisk1(t, o)
+	for i := range 500 {
+		name := fmt.Sprintf("data/log.%d", i)
+		f := mustCreate(t, d, name)
+		if _, err := f.WriteAt(make([]byte, 2*PageSize), 0); err != nil {
+			t.Fatalf("file %d: %v (space of removed files not freed?)", i, err)
+		}
+		f.Sync()
+		d.Remove(name)
+		d.SyncDir("data")
+	}
+	if len(d.inodes) > 200 {
+		t.Fatalf("%d inodes kept after 500 files were removed", len(d.inodes))
 	}
 }
