@@ -101,9 +101,18 @@ func TestRecvQueueDropsOldest(t *testing.T) {
 	if len(s.e.cnx.inbox) != 100 || s.e.cnx.dropped != 5 || s.e.cnx.inbox[0].n.ElectionEpoch != 6 {
 		t.Fatalf("inbox %d dropped %d first round %d", len(s.e.cnx.inbox), s.e.cnx.dropped, s.e.cnx.inbox[0].n.ElectionEpoch)
 	}
-	s.start(z5, 1)
-	if s.e.LogicalClock() != 105 || s.e.Proposal().Leader != 3 {
-		t.Fatalf("after start: clock %d proposal %v", s.e.LogicalClock(), s.e.Proposal())
+	// Start's own notification pushes out round 6; then Start works off 1 ms of backlog
+	// (21 notifications at 50 µs: rounds 7..27) and asks to resume.
+	effs := s.start(z5, 1)
+	if got := effs[len(effs)-1]; got != "timer drain +0ms" || s.e.LogicalClock() != 27 || s.e.cnx.dropped != 6 {
+		t.Fatalf("after start: last effect %q, clock %d, dropped %d", got, s.e.LogicalClock(), s.e.cnx.dropped)
+	}
+	for i := 0; i < 10 && len(s.e.cnx.inbox) > 0; i++ {
+		s.now += msNs
+		s.timer(DrainTimer)
+	}
+	if s.e.LogicalClock() != 105 || s.e.Proposal().Leader != 3 || len(s.e.cnx.inbox) != 0 {
+		t.Fatalf("after draining: clock %d proposal %v inbox %d", s.e.LogicalClock(), s.e.Proposal(), len(s.e.cnx.inbox))
 	}
 }
 

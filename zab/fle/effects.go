@@ -15,11 +15,17 @@ const (
 	// ConnectTimer bounds an outstanding Dial (cnxTO, 5 s); when it fires the dial counts
 	// as failed.
 	ConnectTimer
+	// DrainTimer resumes handling received notifications when more than 1 ms of work
+	// (20 notifications) is queued: the election thread is busy.
+	DrainTimer
 )
 
 func (t Timer) String() string {
-	if t == ConnectTimer {
+	switch t {
+	case ConnectTimer:
 		return "connect"
+	case DrainTimer:
+		return "drain"
 	}
 	return "poll"
 }
