@@ -130,6 +130,9 @@ func (db *DB) loadEmpty(rep *LoadReport) error {
 	if err != nil && !isNotExist(err) {
 		return errf("no snapshot; reading the log: %w", err)
 	}
+	if err == nil && last != -1 && db.cfg.TrustEmptySnapshot {
+		return db.replayLog(rep, 0)
+	}
 	if err == nil && last != -1 {
 		return errf("%w (log up to %#x in %s, no valid snapshot in %s): something is broken", ErrLogWithoutSnapshot, last, db.cfg.logDir(), db.cfg.snapDir())
 	}

@@ -29,6 +29,10 @@ type Config struct {
 	// NoAutoCreate is zookeeper.db.autocreate=false: an empty data dir loads at zxid -1
 	// without writing snapshot.0.
 	NoAutoCreate bool
+	// TrustEmptySnapshot is zookeeper.snapshot.trust.empty (ZOOKEEPER-3056's escape
+	// hatch): with log entries but no valid snapshot, replay the whole log over an empty
+	// tree instead of refusing to start.
+	TrustEmptySnapshot bool
 	// SkipSnapshotsAfterTrunc selects the proposed fix of ZOOKEEPER-4837: after a
 	// truncation, reload ignores snapshots named after the truncation zxid. ZooKeeper
 	// 3.8 does not (false).

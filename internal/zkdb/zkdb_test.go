@@ -214,6 +214,10 @@ func TestLoadRefusesLogWithoutSnapshot(t *testing.T) {
 	if !errors.Is(err, zkdb.ErrLogWithoutSnapshot) || !strings.Contains(err.Error(), "0x5") {
 		t.Fatalf("err = %v", err)
 	}
+	trusting := zkdb.New(zkdb.Config{FS: fs, DataDir: "data", DataLogDir: "logs", TrustEmptySnapshot: true, Rand: rand.New(rand.NewPCG(1, 1))})
+	if rep, err := trusting.Load(zkdb.LoadOptions{}); err != nil || rep.TxnsReplayed != 5 || !bytes.Equal(dbJSON(t, trusting), modelJSON(t, 5)) {
+		t.Fatalf("snapshot.trust.empty: %+v %v", rep, err)
+	}
 }
 
 func TestLoadFailsOnCorruptDurableRecord(t *testing.T) {
