@@ -36,3 +36,24 @@ func BenchmarkCommitThroughLeader(b *testing.B) {
 		b.Fatalf("only %d nodes after %d creates", n, b.N)
 	}
 }
+
+// BenchmarkElectionAfterLeaderCrash reports the virtual time from a leader crash to the
+// next established epoch in the in-test world (1 ms links, the crash noticed when the
+// connections break): ZooKeeper's finalizeWait (200 ms) plus a few round trips.
+func BenchmarkElectionAfterLeaderCrash(b *testing.B) {
+	var total int64
+	for i := 0; i < b.N; i++ {
+		w := newWorld(b, 3, V3_9_3)
+		w.startAll()
+		if !w.runUntil(10*tickNs, w.allServing) {
+			b.Fatal("no leader")
+		}
+		w.crash(w.leader())
+		crashed := w.now
+		if !w.runUntil(20*tickNs, w.allServing) {
+			b.Fatal("no new leader")
+		}
+		total += w.now - crashed
+	}
+	b.ReportMetric(float64(total)/float64(b.N)/1e6, "virtual-ms/election")
+}

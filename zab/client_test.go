@@ -215,3 +215,66 @@ func TestReconnectRevalidatesAndOldServerGetsSessionMoved(t *testing.T) {
 		t.Errorf("wrong password answered with timeout %d, want 0", r.TimeoutMs)
 	}
 }
+
+func TestCloseSessionDeletesEphemeralsEverywhere(t *testing.T) {
+	w := servingWorld(t, "")
+	f := aFollower(w)
+	w.connectClient(f, 800, 10000)
+	w.request(f, 800, &cp.Request{Xid: 1, Op: cp.OpCreate, Body: &cp.CreateRequest{Path: "/eph", Data: []byte("e"),
+		ACL: cp.OpenACLUnsafe, Flags: cp.FlagEphemeral}})
+	for _, id := range w.ids() {
+		if !hasNode(w.servers[id], "/eph") {
+			t.Fatalf("server %d lacks the ephemeral", id)
+		}
+	}
+	w.request(f, 800, &cp.Request{Xid: 2, Op: cp.OpCloseSession})
+	for _, id := range w.ids() {
+		if hasNode(w.servers[id], "/eph") || w.servers[id].Status().Sessions != 0 {
+			t.Errorf("server %d still has the ephemeral or the session after closeSession", id)
+		}
+	}
+	msgs := w.clientMsgs(f, 800)
+	if r, ok := msgs[len(msgs)-1].(*cp.Reply); !ok || r.Xid != 2 || r.Err != cp.ErrOK {
+		t.Errorf("last message %+v, want the closeSession reply", msgs[len(msgs)-1])
+	}
+	closed := false
+	for _, e := range w.effects[f] {
+		if c, ok := e.(CloseConn); ok && c.Conn == 800 {
+			closed = true
+		}
+	}
+	if !closed {
+		t.Error("connection not closed after closeSession")
+	}
+}
+
+func TestMultiIsOneTxnWithPerOpResults(t *testing.T) {
+	w := servingWorld(t, "")
+	l := w.leader()
+	w.connectClient(l, 810, 10000)
+	before := w.servers[l].Status().LastProcessedZxid
+	w.request(l, 810, &cp.Request{Xid: 1, Op: cp.OpMulti, Body: &cp.MultiRequest{Ops: []cp.MultiOp{
+		{Op: cp.OpCreate, Body: &cp.CreateRequest{Path: "/m1", Data: []byte("1"), ACL: cp.OpenACLUnsafe}},
+		{Op: cp.OpCreate, Body: &cp.CreateRequest{Path: "/m1", Data: []byte("2"), ACL: cp.OpenACLUnsafe}},
+	}}})
+	after := w.servers[l].Status().LastProcessedZxid
+	if after != before+1 {
+		t.Errorf("failed multi consumed zxids 0x%x..0x%x, want exactly one", before, after)
+	}
+	var rep *cp.Reply
+	for _, m := range w.clientMsgs(l, 810) {
+		if r, ok := m.(*cp.Reply); ok && r.Xid == 1 {
+			rep = r
+		}
+	}
+	if rep == nil {
+		t.Fatal("no multi reply")
+	}
+	mr, ok := rep.Body.(*cp.MultiResponse)
+	if !ok || len(mr.Results) != 2 || mr.Results[1].Err != cp.ErrNodeExists {
+		t.Fatalf("multi reply %+v, want two results with NODEEXISTS second", rep)
+	}
+	if hasNode(w.servers[l], "/m1") {
+		t.Error("a failed multi created /m1")
+	}
+}
