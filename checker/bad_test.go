@@ -337,3 +337,33 @@ func TestVisualizationWrittenWithAnnotations(t *testing.T) {
 		t.Fatalf("visualisation lacks the annotation")
 	}
 }
+
+func TestReplicaOracleResolvesUnknownWrites(t *testing.T) {
+	lost := mk(2, KindCreate, "/t/k/a").data("x").at(30, 0).unknown(UnknownConnectionLoss)
+	lost.o.Xid = 9
+	ops := append(setupRoot(), lost, mk(3, KindCreate, "/t/k/a").at(50, 60).fail(clientproto.ErrNodeExists, zx(1, 4)))
+	// From the history alone, the lost create explains NodeExists.
+	expectOK(t, Input{History: hist(ops...)})
+	feed := func(logged, committed bool) *Replicas {
+		r := NewReplicas()
+		r.Committed(1, zx(1, 1), txnHeader(1, 1, zx(1, 1)), 0, false, 1)
+		r.Committed(1, zx(1, 2), txnHeader(1, 2, zx(1, 2)), 0, false, 2)
+		if logged {
+			r.Logged(1, zx(1, 3), txnHeader(2, 9, zx(1, 3)), 3)
+		}
+		if committed {
+			r.Committed(1, zx(1, 3), txnHeader(2, 9, zx(1, 3)), 0, false, 3)
+		}
+		r.Committed(1, zx(1, 4), txnHeader(3, 1, zx(1, 4)), 0, false, 4)
+		return r
+	}
+	// Logged somewhere but not seen committed: it may still have taken effect.
+	expectOK(t, Input{History: hist(ops...), Replicas: feed(true, false)})
+	// No server ever logged it: it never happened, so NodeExists is a bug.
+	expectFailure(t, Input{History: hist(ops...), Replicas: feed(false, false)}, InvLinearizable)
+	// Committed at 1:3: placed there exactly.
+	rep := expectOK(t, Input{History: hist(ops...), Replicas: feed(true, true)})
+	if rep.Stats.ResolvedUnknown != 1 {
+		t.Fatalf("want the unknown create placed by the oracle, got %+v", rep.Stats)
+	}
+}

@@ -197,8 +197,5 @@ func writeZxid(o *Op) int64 {
 	if o.Kind == KindCreate && o.Result.Stat != nil {
 		return o.Result.Stat.Czxid
 	}
-	if o.ReplyZxid == NoZxid {
-		return 0
-	}
-	return o.ReplyZxid
+	return max(0, o.ReplyZxid)
 }

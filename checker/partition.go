@@ -429,10 +429,10 @@ func sessionEnds(spans map[int64]*sessionSpan, tl *timeline, ops []*linOp) []*li
 	return out
 }
 
-// resolveByOracle uses the committed txns the replica checker saw: an unknown write whose
-// request (session, xid) committed is placed exactly at its zxid; one that no server
-// committed never took effect and is dropped. Returns the kept ops, how many it dropped
-// and how many it placed.
+// resolveByOracle uses the txns the replica checker saw: an unknown write whose request
+// (session, xid) committed is placed exactly at its zxid; one that no server ever logged
+// never took effect and is dropped. Returns the kept ops, how many it dropped and how many
+// it placed.
 func resolveByOracle(lin []*linOp, oracle *Replicas) (out []*linOp, dropped, placed int) {
 	out = lin[:0]
 	for _, lo := range lin {
@@ -440,13 +440,12 @@ func resolveByOracle(lin []*linOp, oracle *Replicas) (out []*linOp, dropped, pla
 			out = append(out, lo)
 			continue
 		}
-		z, committed, known := oracle.CommittedRequest(lo.session, lo.op.Xid)
-		switch {
-		case !known:
-		case committed:
+		z, fate := oracle.CommittedRequest(lo.session, lo.op.Xid)
+		switch fate {
+		case FateCommitted:
 			lo.clampZxid, lo.clampExact = z, true
 			placed++
-		default:
+		case FateNever:
 			dropped++
 			continue
 		}

@@ -176,7 +176,7 @@ func checkReads(h *History, st *Stats) []Failure {
 	out = append(out, checkSessions(h)...)
 	for i := range h.Ops {
 		o := &h.Ops[i]
-		if !o.Kind.IsRead() || o.Outcome == OutcomeUnknown || o.ReplyZxid == NoZxid {
+		if !o.Kind.IsRead() || o.Outcome == OutcomeUnknown || o.ReplyZxid <= 0 {
 			continue
 		}
 		st.ReadsChecked++
@@ -235,8 +235,8 @@ func checkZxidRealTime(h *History) []Failure {
 // sessionReply is whether an answer counts for the session checks: it came from a server
 // and carries the zxid order.
 func sessionReply(o *Op) bool {
-	if o.Outcome == OutcomeUnknown || o.ReplyZxid == NoZxid {
-		return false
+	if o.Outcome == OutcomeUnknown || o.ReplyZxid <= 0 {
+		return false // no server answer (a real reply zxid is above 0: createSession took 1)
 	}
 	if o.Outcome == OutcomeOK {
 		return true

@@ -23,6 +23,7 @@ type Replicas struct {
 	servers       map[int]*serverTrack
 	closedAt      map[int64]int64     // session -> zxid of its committed closeSession txn
 	requests      map[requestID]int64 // (session, cxid) of a committed txn -> its zxid
+	logged        map[requestID]bool  // (session, cxid) of every txn made durable anywhere
 	failures      []Failure
 	lastLeaderAt  int64 // time of the latest LeaderEstablished
 	leaderUp      bool  // a leader is established and has not stepped down
@@ -61,6 +62,7 @@ func NewReplicas() *Replicas {
 		servers:       map[int]*serverTrack{},
 		closedAt:      map[int64]int64{},
 		requests:      map[requestID]int64{},
+		logged:        map[requestID]bool{},
 	}
 }
 
@@ -108,6 +110,9 @@ func (r *Replicas) LeaderLost(server int, at int64) {
 // server, violates InvSameTxnAtZxid: a zxid is proposed once, by its epoch's one leader.
 func (r *Replicas) Logged(server int, zxid int64, txn []byte, at int64) {
 	r.sawTxn(server, zxid, txn, at)
+	if id, ok := requestOf(zxid, txn); ok {
+		r.logged[id] = true
+	}
 }
 
 func (r *Replicas) sawTxn(server int, zxid int64, txn []byte, at int64) {
@@ -294,27 +299,54 @@ type requestID struct {
 // time long, type int.
 const txnHeaderSize = 32
 
-// noteRequest reads the TxnHeader at the start of a committed log-entry body and records
-// which request the txn came from. Bodies without a matching header are ignored.
-func (r *Replicas) noteRequest(zxid int64, txn []byte) {
+// requestOf reads the TxnHeader at the start of a log-entry body: which request the txn
+// came from. A body too short, or whose header zxid is not zxid, is not trusted.
+func requestOf(zxid int64, txn []byte) (requestID, bool) {
 	if len(txn) < txnHeaderSize || int64(binary.BigEndian.Uint64(txn[12:20])) != zxid {
+		return requestID{}, false
+	}
+	return requestID{session: int64(binary.BigEndian.Uint64(txn[0:8])), xid: int32(binary.BigEndian.Uint32(txn[8:12]))}, true
+}
+
+// noteRequest records which request a committed txn came from.
+func (r *Replicas) noteRequest(zxid int64, txn []byte) {
+	id, ok := requestOf(zxid, txn)
+	if !ok {
 		return
 	}
-	id := requestID{session: int64(binary.BigEndian.Uint64(txn[0:8])), xid: int32(binary.BigEndian.Uint32(txn[8:12]))}
-	if _, ok := r.requests[id]; !ok {
+	r.logged[id] = true
+	if _, seen := r.requests[id]; !seen {
 		r.requests[id] = zxid
 	}
 }
 
-// CommittedRequest reports the zxid at which the request (session, xid) was committed, if
-// any server committed it. known is false when the checker cannot tell (no committed txn
-// bodies were seen).
-func (r *Replicas) CommittedRequest(session int64, xid int32) (zxid int64, committed, known bool) {
+// RequestFate is what the replicas say became of a client request.
+type RequestFate uint8
+
+// Request fates.
+const (
+	FateUnknown   RequestFate = iota // the checker cannot tell (no txn bodies seen, or no xid)
+	FateCommitted                    // a server committed its txn (at the returned zxid)
+	FateLogged                       // some server logged it but none committed it (yet)
+	FateNever                        // no server ever logged it: it never took effect
+)
+
+// CommittedRequest reports what became of the request (session, xid): committed at zxid,
+// only logged, never logged, or unknown. A txn takes effect only after a quorum logged it,
+// so FateNever is certain; FateLogged may still have committed through a path the harness
+// reports as Recovered (a new leader replaying its log) and is treated as unknown.
+func (r *Replicas) CommittedRequest(session int64, xid int32) (zxid int64, fate RequestFate) {
 	if r == nil || len(r.requests) == 0 || xid == 0 {
-		return 0, false, false
+		return 0, FateUnknown
 	}
-	zxid, committed = r.requests[requestID{session, xid}]
-	return zxid, committed, true
+	id := requestID{session, xid}
+	if z, ok := r.requests[id]; ok {
+		return z, FateCommitted
+	}
+	if r.logged[id] {
+		return 0, FateLogged
+	}
+	return 0, FateNever
 }
 
 // IsCommitted reports whether any server committed zxid through the normal path.
