@@ -278,3 +278,21 @@ func TestMultiIsOneTxnWithPerOpResults(t *testing.T) {
 		t.Error("a failed multi created /m1")
 	}
 }
+
+func TestFollowerPingRepliesKeepSessionsAlive(t *testing.T) {
+	w := servingWorld(t, "")
+	f := aFollower(w)
+	l := w.leader()
+	sid := w.connectClient(f, 820, 4000) // 4 s = 2×tickTime, the minimum
+	for i := 0; i < 20; i++ {
+		w.run(f, w.servers[f].OnClientMessage(w.now, 820, &cp.Request{Xid: cp.XidPing, Op: cp.OpPing}))
+		w.runFor(1000 * msNs)
+	}
+	if _, ok := w.servers[l].sess.tracked[sid]; !ok {
+		t.Fatalf("session expired on the leader although its client pinged the follower every second")
+	}
+	// Silence: the leader expires it within the timeout rounded up to the next tick.
+	if !w.runUntil(4000*msNs+2*tickNs, func() bool { return w.servers[f].Status().Sessions == 0 }) {
+		t.Fatalf("silent session not expired\n%s", w.dump())
+	}
+}
