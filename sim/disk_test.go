@@ -408,3 +408,29 @@ func TestDiskRemovedFilesFreeSpaceAndAreForgotten(t *testing.T) {
 		t.Fatalf("%d inodes kept after 500 files were removed", len(d.inodes))
 	}
 }
+
+// BenchmarkDiskAppendAndSync appends 512-byte records to a preallocated log and syncs
+// every 8th, like a txn log under group commit.
+func BenchmarkDiskAppendAndSync(b *testing.B) {
+	w := NewWorld(1)
+	d := w.Disk(w.AddHost())
+	d.MkdirAll("data")
+	f, _ := d.Create("data/log.1")
+	f.Truncate(64 << 20)
+	rec := bytes.Repeat([]byte{0x5a}, 512)
+	off := int64(0)
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for i := range b.N {
+		if off+512 > 64<<20 {
+			f.Truncate(0)
+			f.Truncate(64 << 20)
+			off = 0
+		}
+		f.WriteAt(rec, off)
+		off += 512
+		if i%8 == 7 {
+			f.Sync()
+		}
+	}
+}
