@@ -1,6 +1,7 @@
 package datatree
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/zabsim/zabsim/internal/jute"
@@ -15,11 +16,17 @@ type aclCache struct {
 	byID  map[int64][]ACL
 	byKey map[string]int64
 	refs  map[int64]int64
-	index int64 // the largest id handed out
+	index int64       // the largest id handed out
+	order jset[int64] // the ids as ZooKeeper's longKeyMap (a HashMap) holds them
 }
 
 func newACLCache() aclCache {
 	return aclCache{byID: map[int64][]ACL{}, byKey: map[string]int64{}, refs: map[int64]int64{}}
+}
+
+func (c *aclCache) clone() aclCache {
+	return aclCache{byID: maps.Clone(c.byID), byKey: maps.Clone(c.byKey), refs: maps.Clone(c.refs),
+		index: c.index, order: c.order.clone()}
 }
 
 func aclKey(acls []ACL) string {
@@ -40,6 +47,7 @@ func (c *aclCache) convert(acls []ACL) int64 {
 		id = c.index
 		c.byID[id] = slices.Clone(acls)
 		c.byKey[key] = id
+		c.order.add(id, capLogDefault, javaLongHash)
 	}
 	c.addUsage(id)
 	return id
@@ -74,9 +82,7 @@ func (c *aclCache) removeUsage(id int64) {
 	}
 	c.refs[id]--
 	if c.refs[id] <= 0 {
-		delete(c.refs, id)
-		delete(c.byKey, aclKey(acls))
-		delete(c.byID, id)
+		c.drop(id, acls)
 	}
 }
 
@@ -84,11 +90,16 @@ func (c *aclCache) removeUsage(id int64) {
 func (c *aclCache) purgeUnused() {
 	for _, id := range c.ids() {
 		if c.refs[id] <= 0 {
-			delete(c.refs, id)
-			delete(c.byKey, aclKey(c.byID[id]))
-			delete(c.byID, id)
+			c.drop(id, c.byID[id])
 		}
 	}
+}
+
+func (c *aclCache) drop(id int64, acls []ACL) {
+	delete(c.refs, id)
+	delete(c.byKey, aclKey(acls))
+	delete(c.byID, id)
+	c.order.remove(id)
 }
 
 // ids returns the cache's ids in increasing order.
@@ -102,9 +113,10 @@ func (c *aclCache) ids() []int64 {
 }
 
 // encode writes the cache as a snapshot does: int count, then (long id, vector<ACL>)*,
-// in increasing id order (ZooKeeper writes hash-map order).
+// in the order of the HashMap copy ZooKeeper serializes.
 func (c *aclCache) encode(e *jute.Encoder) {
-	ids := c.ids()
+	clone := c.order.copyJava(javaLongHash)
+	ids := clone.ordered(javaLongHash)
 	e.Int(int32(len(ids)))
 	for _, id := range ids {
 		e.Long(id)
@@ -116,6 +128,9 @@ func (c *aclCache) encode(e *jute.Encoder) {
 // rebuilt from the nodes. A repeated id is an error (it would make two lists one).
 func (c *aclCache) decode(d *jute.Decoder) {
 	*c = newACLCache()
+	// ZooKeeper reads into the cache of a new DataTree, whose table the config node's
+	// ACL already allocated (clear() keeps it).
+	c.order.capLog = capLogDefault
 	n := d.VectorLen("acl cache", 12)
 	for i := 0; i < n && d.Err() == nil; i++ {
 		at := d.Offset()
@@ -135,5 +150,6 @@ func (c *aclCache) decode(d *jute.Decoder) {
 		c.index = max(c.index, id)
 		c.byID[id] = acls
 		c.byKey[aclKey(acls)] = id
+		c.order.add(id, capLogDefault, javaLongHash)
 	}
 }

@@ -162,7 +162,7 @@ func (t *Tree) createNode(path string, data []byte, acl []ACL, owner int64, pare
 	// ZooKeeper converts the ACL before the existence check (a fuzzy-snapshot fix),
 	// so a NODEEXISTS replay also counts one more use of the ACL.
 	aclID := t.acls.convert(acl)
-	if _, exists := parent.children[childName]; exists {
+	if parent.children.has(childName) {
 		return nil, NodeExists
 	}
 	t.change(canonical(parentName), parent, func() {
@@ -197,10 +197,10 @@ func (t *Tree) registerOwner(path string, owner int64) {
 	case kindEphemeral:
 		set := t.ephemerals[owner]
 		if set == nil {
-			set = map[string]struct{}{}
+			set = &jset[string]{}
 			t.ephemerals[owner] = set
 		}
-		set[path] = struct{}{}
+		set.add(path, capLogDefault, javaStringHash)
 	}
 }
 
@@ -212,10 +212,7 @@ func (t *Tree) unregisterOwner(path string, owner int64) {
 		delete(t.ttls, path)
 	case kindEphemeral:
 		if set := t.ephemerals[owner]; set != nil {
-			delete(set, path)
-			if len(set) == 0 {
-				delete(t.ephemerals, owner)
-			}
+			set.remove(path)
 		}
 	}
 }
@@ -252,10 +249,7 @@ func (t *Tree) deleteNode(path string, zxid int64, ev *events) Code {
 		return NoNode
 	}
 	t.change(canonical(parentName), parent, func() {
-		delete(parent.children, childName)
-		if len(parent.children) == 0 {
-			parent.children = nil
-		}
+		parent.children.remove(childName)
 		if zxid > parent.stat.Pzxid {
 			parent.stat.Pzxid = zxid
 		}
@@ -316,10 +310,13 @@ func (t *Tree) killSession(session, zxid int64, listed []string, ev *events) {
 	for _, p := range listed {
 		t.deleteNode(p, zxid, ev)
 	}
-	for _, p := range listed {
-		delete(local, p)
+	if local == nil {
+		return
 	}
-	for _, p := range sortedKeys(local) {
+	for _, p := range listed {
+		local.remove(p)
+	}
+	for _, p := range local.ordered(javaStringHash) {
 		t.deleteNode(p, zxid, ev)
 	}
 }

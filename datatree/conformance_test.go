@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -126,7 +125,6 @@ func (r *replayer) write(req Request) (Result, error) {
 		req.SessionID = hdr.ClientID
 	}
 	entry := r.prep.Prep(&req, r.zxid, hdr.Time)
-	logged = sortCloseSessionPaths(r.t, logged)
 	if got := MarshalEntry(&entry); !bytes.Equal(got, logged) {
 		want, err := DecodeEntry(logged, 0)
 		return Result{}, fmt.Errorf("zxid %#x: prepped entry differs from the log (err %v):\n%s", r.zxid, err,
@@ -330,20 +328,4 @@ func replayTrace(t *testing.T, dir string) {
 		t.Errorf("replay used %d zxids, the log holds %d txns", r.zxid, len(r.log))
 	}
 	t.Logf("%d lines matched, %d client-side INVALIDPATH lines skipped", matched, skipped)
-}
-
-// sortCloseSessionPaths re-encodes a logged closeSession entry with its paths sorted:
-// ZooKeeper lists them in java.util.HashSet order, this package sorts them (a documented
-// deviation); every other entry is returned unchanged.
-func sortCloseSessionPaths(t *testing.T, body []byte) []byte {
-	entry, err := DecodeEntry(body, 0)
-	if err != nil {
-		t.Fatalf("decoding a logged txn: %v", err)
-	}
-	cs, ok := entry.Txn.(*CloseSessionTxn)
-	if !ok {
-		return body
-	}
-	slices.Sort(cs.Paths)
-	return MarshalEntry(&entry)
 }

@@ -40,7 +40,7 @@ func fuzzySnapshot(t *rapid.T, tree *Tree, rest []TxnEntry) ([]byte, int64, Zxid
 		e.Long(n.acl)
 		n.stat.Encode(&e)
 		prefix := key + "/"
-		for _, c := range sortedKeys(n.children) {
+		for _, c := range n.children.ordered(javaStringHash) {
 			step()
 			visit(prefix + c)
 		}
@@ -121,7 +121,7 @@ func TestFuzzySnapshotACLHole(t *testing.T) {
 	tree.acls.encode(&e) // the snapshot thread writes the ACL cache ...
 	custom := []ACL{{Perms: PermRead, ID: ID{Scheme: "world", ID: "anyone"}}, {Perms: PermAll, ID: ID{Scheme: "digest", ID: "u:x"}}}
 	tree.ProcessTxn(TxnHeader{Zxid: 1, Type: OpCreate}, &CreateTxn{Path: "/n", ACL: custom, ParentCVersion: 1})
-	tree.walk(RootPath, func(path string, n *node) { // ... then the nodes, /n included
+	tree.walk(RootPath, true, func(path string, n *node) { // ... then the nodes, /n included
 		if path == RootPath {
 			path = ""
 		}

@@ -473,20 +473,20 @@ func (p *Prepper) prepCheck(req *Request) (Txn, *TxnDigest, error) {
 // prepCloseSession lists the session's ephemerals — the tree's, plus pending creates,
 // minus pending deletes — and records their removal. Like ZooKeeper (with digests on)
 // it raises each parent's pzxid in the change records but not its child count.
-// ZooKeeper lists them in hash-set order; they are sorted here.
+// The paths are listed in the order ZooKeeper's HashSet gives them.
 func (p *Prepper) prepCloseSession(req *Request, hdr *TxnHeader) (Txn, *TxnDigest, error) {
-	es := map[string]struct{}{}
-	for path := range p.tree.ephemerals[req.SessionID] { //det:unordered-ok building a set
-		es[path] = struct{}{}
+	var es jset[string]
+	if set := p.tree.ephemerals[req.SessionID]; set != nil {
+		es = set.copyJava(javaStringHash)
 	}
 	for _, c := range p.changes {
 		if c.stat == nil {
-			delete(es, c.path)
+			es.remove(c.path)
 		} else if c.stat.EphemeralOwner == req.SessionID {
-			es[c.path] = struct{}{}
+			es.add(c.path, capLogDefault, javaStringHash)
 		}
 	}
-	paths := sortedKeys(es)
+	paths := es.ordered(javaStringHash)
 	for _, path := range paths {
 		parentPath, err := parentForDelete(path)
 		if err != nil {

@@ -2,6 +2,7 @@ package datatree
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/zabsim/zabsim/internal/jute"
 )
@@ -9,11 +10,12 @@ import (
 // SerializeTo writes the tree section of a snapshot (DataTree.serialize): the ACL cache,
 // then every node depth-first from the root as (string path, buffer data, long acl,
 // StatPersisted) with the root's path written as "", then the terminator string "/".
-// Children are written in sorted order and the ACL cache in id order (ZooKeeper uses
-// hash order), so equal trees give equal bytes. Watches are not part of a snapshot.
+// Children and ACL cache entries are written in the order ZooKeeper's HashSet/HashMap
+// would give them (see jset), so a tree with the same history gives the same bytes.
+// Watches are not part of a snapshot.
 func (t *Tree) SerializeTo(e *jute.Encoder) {
 	t.acls.encode(e)
-	t.walk(RootPath, func(path string, n *node) {
+	t.walk(RootPath, true, func(path string, n *node) {
 		if path == RootPath {
 			path = ""
 		}
@@ -98,19 +100,35 @@ func (t *Tree) addLoaded(path string, n *node) error {
 	return nil
 }
 
-// Clone returns a deep copy of the tree's contents (nodes, ACLs, digest, zxids) via
-// its snapshot encoding; watches are not copied.
+// Clone returns a deep copy of the tree's contents: nodes, ACL cache, ephemerals,
+// containers, TTLs, digest state and zxids — including the Java-order bookkeeping, so
+// the copy serializes exactly as the original would. Watches are not copied. Node data
+// is shared: the tree never modifies a data slice in place.
 func (t *Tree) Clone() *Tree {
-	c, err := DeserializeFrom(jute.NewDecoder(t.SerializeBytes(), 0))
-	if err != nil {
-		panic(fmt.Sprintf("datatree: a tree failed to read back its own snapshot: %v", err))
+	c := newEmpty()
+	for path, n := range t.nodes { //det:unordered-ok copying a map
+		nn := *n
+		nn.children = n.children.clone()
+		c.nodes[path] = &nn
 	}
-	c.lastProcessedZxid = t.lastProcessedZxid
+	c.acls = t.acls.clone()
+	for id, set := range t.ephemerals { //det:unordered-ok copying a map
+		cs := set.clone()
+		c.ephemerals[id] = &cs
+	}
+	c.containers = maps.Clone(t.containers)
+	c.ttls = maps.Clone(t.ttls)
+	c.digest, c.lastProcessedZxid, c.digestMismatches = t.digest, t.lastProcessedZxid, t.digestMismatches
+	c.lastZxidDigest = clonePtr(t.lastZxidDigest)
+	c.snapshotDigest = clonePtr(t.snapshotDigest)
 	c.extendedTypes = t.extendedTypes
-	c.acls.index = max(c.acls.index, t.acls.index)
-	if t.lastZxidDigest != nil {
-		d := *t.lastZxidDigest
-		c.lastZxidDigest = &d
-	}
 	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

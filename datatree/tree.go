@@ -14,23 +14,18 @@ const (
 	ConfigPath    = "/zookeeper/config"
 )
 
-// node is one znode. children is nil for a leaf, to keep leaves small.
+// node is one znode. Its children set has no map until the first child.
 type node struct {
 	data     []byte
 	acl      int64 // key into the ACL cache; -1 = OPEN_ACL_UNSAFE
 	stat     StatPersisted
-	children map[string]struct{}
-	digest   uint64 // this node's digest term, cached (0 under /zookeeper/)
+	children jset[string] // in java.util.HashSet order for snapshots
+	digest   uint64       // this node's digest term, cached (0 under /zookeeper/)
 }
 
-func (n *node) numChildren() int32 { return int32(len(n.children)) }
+func (n *node) numChildren() int32 { return int32(n.children.len()) }
 
-func (n *node) addChild(name string) {
-	if n.children == nil {
-		n.children = make(map[string]struct{}, 2)
-	}
-	n.children[name] = struct{}{}
-}
+func (n *node) addChild(name string) { n.children.add(name, capLogChildren, javaStringHash) }
 
 // clientStat builds the Stat a client sees (DataNode.copyStat).
 func (n *node) clientStat(extendedTypes bool) Stat {
@@ -52,7 +47,7 @@ func (n *node) clientStat(extendedTypes bool) Stat {
 type Tree struct {
 	nodes      map[string]*node // key: full path, the root under "/"
 	acls       aclCache
-	ephemerals map[int64]map[string]struct{}
+	ephemerals map[int64]*jset[string] // kept when emptied, as ZooKeeper keeps the HashSet
 	containers map[string]struct{}
 	ttls       map[string]struct{}
 
@@ -96,7 +91,7 @@ func newEmpty() *Tree {
 	return &Tree{
 		nodes:        make(map[string]*node),
 		acls:         newACLCache(),
-		ephemerals:   make(map[int64]map[string]struct{}),
+		ephemerals:   make(map[int64]*jset[string]),
 		containers:   make(map[string]struct{}),
 		ttls:         make(map[string]struct{}),
 		dataWatches:  newWatchTable(),
@@ -229,7 +224,7 @@ func (t *Tree) GetChildren(path string, watcher WatcherID) ([]string, Stat, Code
 	if watcher != 0 {
 		t.childWatches.add(canonical(path), watcher, watchStandard)
 	}
-	return sortedKeys(n.children), n.clientStat(t.extendedTypes), OK
+	return sortedKeys(n.children.m), n.clientStat(t.extendedTypes), OK
 }
 
 // GetACL returns the node's ACL list and stat, or NoNode.
@@ -256,7 +251,7 @@ func (t *Tree) GetAllChildrenNumber(path string) (int, Code) {
 
 func (t *Tree) countDescendants(path string) int {
 	count := 0
-	for name := range t.get(path).children { //det:unordered-ok counting is order-free
+	for name := range t.get(path).children.m { //det:unordered-ok counting is order-free
 		count += 1 + t.countDescendants(path+"/"+name)
 	}
 	return count
@@ -264,14 +259,19 @@ func (t *Tree) countDescendants(path string) int {
 
 // GetEphemerals returns the sorted paths of the session's ephemeral nodes.
 func (t *Tree) GetEphemerals(sessionID int64) []string {
-	return sortedKeys(t.ephemerals[sessionID])
+	if set := t.ephemerals[sessionID]; set != nil {
+		return sortedKeys(set.m)
+	}
+	return []string{}
 }
 
 // Sessions returns the sorted ids of sessions owning ephemerals.
 func (t *Tree) Sessions() []int64 {
 	ids := make([]int64, 0, len(t.ephemerals))
-	for id := range t.ephemerals { //det:unordered-ok sorted below
-		ids = append(ids, id)
+	for id, set := range t.ephemerals { //det:unordered-ok sorted below
+		if set.len() > 0 {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	return ids
@@ -287,12 +287,13 @@ func (t *Tree) TTLs() []string { return sortedKeys(t.ttls) }
 // first as "/".
 func (t *Tree) Paths() []string {
 	out := make([]string, 0, len(t.nodes))
-	t.walk(RootPath, func(path string, _ *node) { out = append(out, path) })
+	t.walk(RootPath, false, func(path string, _ *node) { out = append(out, path) })
 	return out
 }
 
-// walk visits path and its descendants depth-first, children sorted.
-func (t *Tree) walk(path string, visit func(path string, n *node)) {
+// walk visits path and its descendants depth-first, children sorted or, with
+// javaOrder, in the order ZooKeeper's snapshot would write them.
+func (t *Tree) walk(path string, javaOrder bool, visit func(path string, n *node)) {
 	n := t.get(path)
 	if n == nil {
 		return
@@ -302,12 +303,16 @@ func (t *Tree) walk(path string, visit func(path string, n *node)) {
 	if path == RootPath {
 		prefix = "/"
 	}
-	for _, c := range sortedKeys(n.children) {
-		t.walk(prefix+c, visit)
+	children := sortedKeys(n.children.m)
+	if javaOrder {
+		children = n.children.ordered(javaStringHash)
+	}
+	for _, c := range children {
+		t.walk(prefix+c, javaOrder, visit)
 	}
 }
 
-func sortedKeys(m map[string]struct{}) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m { //det:unordered-ok sorted below
 		out = append(out, k)
