@@ -169,9 +169,10 @@ func (s *Server) clientConnect(now int64, cc *clientConn, req *cp.ConnectRequest
 
 // finishConnect answers the ConnectRequest; an invalid session gets timeout 0 and is closed.
 func (s *Server) finishConnect(cc *clientConn, valid bool) {
-	resp := &cp.ConnectResponse{SessionID: cc.sessionID, Passwd: sessionPassword(cc.sessionID)}
+	// finishSessionInit: an invalid session gets timeout 0, id 0 and a zero password.
+	resp := &cp.ConnectResponse{Passwd: make([]byte, 16)}
 	if valid {
-		resp.TimeoutMs = cc.timeoutMs
+		resp.TimeoutMs, resp.SessionID, resp.Passwd = cc.timeoutMs, cc.sessionID, sessionPassword(cc.sessionID)
 		cc.state = cOpen
 		s.sess.touch(cc.sessionID, cc.timeoutMs)
 	}

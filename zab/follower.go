@@ -55,6 +55,7 @@ func (s *Server) startFollowing(now int64, leaderID int64) {
 	s.setMode(Following, leaderID)
 	s.follow = &follower{leaderID: leaderID, connectStartNs: now, lastRxNs: now,
 		readTimeoutNs: s.p.initLimit * s.p.tickNs, revalidating: map[int64]ConnID{}}
+	s.sess.initNextID(s.id, now) // a new ZooKeeperServer: a new session tracker
 	s.dialLeader(now)
 }
 

@@ -81,6 +81,7 @@ func (s *Server) startLeading(now int64) {
 		epochAcks: map[int64]bool{}, newLeaderAcks: map[int64]bool{},
 		learners: map[ConnID]*learnerHandler{}, syncWaiters: map[int64][]syncWaiter{}}
 	s.lead = l
+	s.sess.initNextID(s.id, now) // a new ZooKeeperServer: a new session tracker
 	// zk.loadData(): a leader snapshots its database when it starts leading.
 	s.snapshot(false)
 	s.setTimer(timerLeaderPhase, now+s.p.initLimit*s.p.tickNs)
