@@ -14,8 +14,9 @@ import (
 	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
-// ChaosOptions shape one randomized run: a workload under random crashes, restarts,
-// partitions, pauses and clogs drawn from the seed, then healing and a liveness phase.
+// ChaosOptions shape one randomized run: a workload under random crashes (power loss),
+// kills, restarts, partitions, pauses, clogs and fsync errors drawn from the seed, then
+// healing, a probe write and a liveness phase.
 type ChaosOptions struct {
 	Config  *zab.Config // nil: zab.DefaultConfig()
 	Variant zab.Variant
@@ -28,6 +29,10 @@ type ChaosOptions struct {
 	SkipLinearizability bool
 	// Trace receives the run's event trace (nil: none).
 	Trace io.Writer
+	// FsyncErrors adds injected fsync failures (EIO) to the fault mix. Off by default: a
+	// server that exits on a failed fsync can leave a log file whose header never reached
+	// the disk, which recovery then refuses (see docs/fidelity/client.md).
+	FsyncErrors bool
 }
 
 // ChaosResult is one randomized run's outcome.
@@ -72,7 +77,7 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 	if err != nil {
 		return res, err
 	}
-	f := &faulter{c: c, rnd: c.w.Rand("cluster/chaos"), end: c.Now().Add(o.FaultPhase)}
+	f := &faulter{c: c, rnd: c.w.Rand("cluster/chaos"), end: c.Now().Add(o.FaultPhase), fsyncErrors: o.FsyncErrors}
 	f.schedule()
 	if err := c.RunUntil(f.end); err != nil {
 		return res, fmt.Errorf("cluster: chaos seed %d: %w", seed, err)
@@ -164,10 +169,11 @@ func (c *Cluster) FinalHistories() []checker.FinalServer {
 
 // faulter injects random faults until end.
 type faulter struct {
-	c   *Cluster
-	rnd *rand.Rand
-	end sim.Time
-	log []string
+	fsyncErrors bool
+	c           *Cluster
+	rnd         *rand.Rand
+	end         sim.Time
+	log         []string
 }
 
 func (f *faulter) uniform(lo, hi sim.Duration) sim.Duration {
@@ -193,11 +199,25 @@ func (f *faulter) schedule() {
 func (f *faulter) inject() {
 	ids := f.c.ServerIDs()
 	sid := ids[f.rnd.IntN(len(ids))]
-	switch f.rnd.IntN(6) {
+	kinds := 7
+	if f.fsyncErrors {
+		kinds = 8
+	}
+	switch f.rnd.IntN(kinds) {
 	case 0, 1:
 		f.note("crash %d", sid)
 		f.c.Crash(sid)
 		f.c.w.After(f.uniform(200*sim.Millisecond, 6*sim.Second), func() { f.c.Restart(sid) })
+	case 6:
+		f.note("kill %d", sid)
+		f.c.Kill(sid)
+		f.c.w.After(f.uniform(200*sim.Millisecond, 6*sim.Second), func() { f.c.Restart(sid) })
+	case 7:
+		d := f.uniform(100*sim.Millisecond, 3*sim.Second)
+		f.note("fsync errors on %d for %v", sid, d)
+		disk := f.c.w.Disk(f.c.node(sid).host)
+		id := disk.Inject(sim.Fault{Name: "chaos-fsync-eio", Ops: []sim.FaultOp{sim.OpSync}, Kind: sim.FaultEIO})
+		f.c.w.After(d, func() { disk.RemoveFault(id) })
 	case 2:
 		side := slices.Clone(ids)
 		f.rnd.Shuffle(len(side), func(i, j int) { side[i], side[j] = side[j], side[i] })
@@ -231,6 +251,7 @@ func (f *faulter) healAll() {
 	f.c.Heal()
 	for _, sid := range f.c.ServerIDs() {
 		h := f.c.node(sid).host
+		f.c.w.Disk(h).ClearFaults()
 		f.c.w.Resume(h)
 		f.c.Restart(sid)
 	}

@@ -20,7 +20,8 @@
 //     order they were emitted. RollAndSnapshot rolls the log and serializes the server's
 //     tree at once; WriteEpoch writes the epoch file; Truncate cuts the log and reloads
 //     from disk, then OnReloaded.
-//   - Exit crashes the host (and, with Options.RestartAfterExit, restarts it later).
+//   - Exit ends the process as Kill does (the machine stays up: sockets closed, page cache
+//     kept) and, with Options.RestartAfterExit, restarts it later.
 //   - Observations (ModeChanged, Established, Committed, Logged) feed the checker's online
 //     replica checker (Replicas) as the run goes; the quorum-port binding follows the mode.
 //

@@ -96,8 +96,13 @@ func (c *Cluster) Kill(sid int64) {
 		return
 	}
 	c.tracef("fault: kill server %d", sid)
-	conns := n.connIDs()
-	for _, id := range conns {
+	c.stopProcess(n)
+}
+
+// stopProcess ends n's process on a host that stays up: the OS closes its sockets (peers
+// get a FIN) and its ports, and keeps the page cache.
+func (c *Cluster) stopProcess(n *node) {
+	for _, id := range n.connIDs() {
 		_ = n.conns[id].conn.Close()
 	}
 	net := c.w.Network()

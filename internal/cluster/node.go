@@ -285,13 +285,13 @@ func (n *node) setTimer(inc int, t zab.SetTimer) {
 	})
 }
 
-// exit handles zab.Exit: the process ends as ZooKeeper's System.exit would, which the
-// harness treats as a crash of the host (unsynced data per the disk's crash model). With
+// exit handles zab.Exit: the process ends as ZooKeeper's System.exit does, on a machine
+// that stays up — the same as Kill: sockets closed, ports refusing, page cache kept. With
 // Options.RestartAfterExit set, a supervisor restarts it.
 func (n *node) exit(e zab.Exit) {
 	n.exits++
 	n.c.tracef("server %d exit code %d: %s", n.sid, e.Code, e.Reason)
-	n.c.w.Crash(n.host)
+	n.c.stopProcess(n)
 	if n.c.opts.RestartAfterExit > 0 {
 		n.c.w.After(n.c.opts.RestartAfterExit, func() { n.c.Restart(n.sid) })
 	}
