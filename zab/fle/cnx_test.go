@@ -104,12 +104,12 @@ func TestRecvQueueDropsOldest(t *testing.T) {
 	// Start's own notification pushes out round 6; then Start works off 1 ms of backlog
 	// (21 notifications at 50 µs: rounds 7..27) and asks to resume.
 	effs := s.start(z5, 1)
-	if got := effs[len(effs)-1]; got != "timer drain +0ms" || s.e.LogicalClock() != 27 || s.e.cnx.dropped != 6 {
+	if got := effs[len(effs)-1]; got != "timer poll +0ms" || s.e.LogicalClock() != 27 || s.e.cnx.dropped != 6 {
 		t.Fatalf("after start: last effect %q, clock %d, dropped %d", got, s.e.LogicalClock(), s.e.cnx.dropped)
 	}
 	for i := 0; i < 10 && len(s.e.cnx.inbox) > 0; i++ {
 		s.now += msNs
-		s.timer(DrainTimer)
+		s.timer(PollTimer)
 	}
 	if s.e.LogicalClock() != 105 || s.e.Proposal().Leader != 3 || len(s.e.cnx.inbox) != 0 {
 		t.Fatalf("after draining: clock %d proposal %v inbox %d", s.e.LogicalClock(), s.e.Proposal(), len(s.e.cnx.inbox))

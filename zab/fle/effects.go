@@ -10,22 +10,17 @@ type Timer int
 
 const (
 	// PollTimer is lookForLeader's receive timeout: the notification timeout (200 ms
-	// doubling to 60 s) or, once a quorum agrees, finalizeWait (200 ms).
+	// doubling to 60 s) or, once a quorum agrees, finalizeWait (200 ms). It also wakes the
+	// election thread when it has more queued work than it does at once (see drain).
 	PollTimer Timer = iota + 1
 	// ConnectTimer bounds an outstanding Dial (cnxTO, 5 s); when it fires the dial counts
 	// as failed.
 	ConnectTimer
-	// DrainTimer resumes handling received notifications when more than 1 ms of work
-	// (20 notifications) is queued: the election thread is busy.
-	DrainTimer
 )
 
 func (t Timer) String() string {
-	switch t {
-	case ConnectTimer:
+	if t == ConnectTimer {
 		return "connect"
-	case DrainTimer:
-		return "drain"
 	}
 	return "poll"
 }

@@ -62,6 +62,7 @@ type Election struct {
 	pollAt        int64
 	startedAt     int64
 	busyUntil     int64 // the election thread is busy until then (see drain)
+	drainAt       int64 // queued work resumes then; 0: none
 }
 
 // New validates cfg, fills in defaults and returns an election that has not started.
@@ -204,7 +205,21 @@ func (e *Election) notification(state State, v Vote, electionEpoch int64) Notifi
 
 func (e *Election) setPoll(now, afterMs int64) {
 	e.pollAt = now + afterMs*msNs
-	e.emit(SetTimer{Timer: PollTimer, At: e.pollAt})
+	e.armTimer()
+}
+
+// armTimer sets PollTimer to the earlier of the poll deadline and the time queued work
+// resumes.
+func (e *Election) armTimer() {
+	at := e.pollAt
+	if e.drainAt != 0 && (at == 0 || e.drainAt < at) {
+		at = e.drainAt
+	}
+	if at == 0 {
+		e.emit(CancelTimer{Timer: PollTimer})
+		return
+	}
+	e.emit(SetTimer{Timer: PollTimer, At: at})
 }
 
 // OnTimer reports that a timer set with SetTimer fired.
@@ -212,18 +227,31 @@ func (e *Election) OnTimer(now int64, t Timer) []Effect {
 	e.out = nil
 	switch t {
 	case PollTimer:
-		if e.state == Looking && e.pollAt != 0 && now >= e.pollAt {
-			e.pollTimedOut(now)
-		}
+		e.onPollTimer(now)
 	case ConnectTimer:
 		if e.cnx.dialing != 0 {
 			e.dialFinished(now, e.cnx.dialing)
 		}
-	case DrainTimer:
-		// handled by the drain below
+		e.drain(now)
+	}
+	return e.out
+}
+
+// onPollTimer: the poll deadline passed (lookForLeader's poll returned nothing) and/or
+// queued work may resume; an early (stale) call does nothing.
+func (e *Election) onPollTimer(now int64) {
+	resume := e.drainAt != 0 && now >= e.drainAt
+	timedOut := e.state == Looking && e.pollAt != 0 && now >= e.pollAt
+	if resume {
+		e.drainAt = 0
+	}
+	if timedOut {
+		e.pollTimedOut(now)
 	}
 	e.drain(now)
-	return e.out
+	if resume && !timedOut && e.drainAt == 0 && e.pollAt != 0 {
+		e.armTimer() // the resume time had replaced the poll deadline on the timer
+	}
 }
 
 // pollTimedOut: nothing arrived within the poll timeout. While finalizing, the proposal
@@ -256,7 +284,7 @@ func (e *Election) ownDecision() State {
 
 // The election thread's CPU: each received notification costs notificationCostNs
 // (ZooKeeper logs every one at INFO); up to burstNs of backlog is worked off within the
-// current input, the rest waits for DrainTimer. Normal elections never reach the bound;
+// current input, the rest waits (PollTimer wakes the thread). Normal elections never reach the bound;
 // vote cycles under PreZK1419 (two of our own notifications chasing each other, as in
 // ZooKeeper ≤ 3.4.3) would otherwise spin forever at no cost, and with it the receive
 // queue's drop-oldest bound becomes real.
@@ -272,7 +300,8 @@ func (e *Election) drain(now int64) {
 	}
 	for len(e.cnx.inbox) > 0 {
 		if e.busyUntil > now+burstNs {
-			e.emit(SetTimer{Timer: DrainTimer, At: e.busyUntil - burstNs})
+			e.drainAt = e.busyUntil - burstNs
+			e.armTimer()
 			return
 		}
 		m := e.cnx.inbox[0]
@@ -422,7 +451,7 @@ func (e *Election) decide(now int64, state State, end Vote) {
 	e.state = state
 	e.current = end
 	e.finalizing = false
-	e.pollAt = 0
+	e.pollAt, e.drainAt = 0, 0
 	e.cnx.inbox = nil
 	e.emit(CancelTimer{Timer: PollTimer})
 	e.emit(Decided{State: state, Vote: end, StartedAt: e.startedAt})
