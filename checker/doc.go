@@ -38,7 +38,9 @@
 // The client library records one Op per call, in virtual nanoseconds: Session, Proc,
 // Server, Kind, Path and arguments, Call and Return, Outcome, Err, Result and ReplyZxid
 // (ReplyHeader.zxid: the txn's zxid for a write, the server's last processed zxid for a
-// read). Record every attempt as its own Op (no hidden retries).
+// read; NoZxid or 0 when no server answered) and Xid (the request xid, which lets the
+// replica oracle resolve unknown writes). Record every attempt as its own Op (no hidden
+// retries).
 //
 // An outcome is Unknown whenever the client cannot know it: connection loss, a timeout,
 // the client crashing, the session expiring with the call in flight, or the call still
@@ -89,16 +91,27 @@
 // happens at an unknown time). Splitting one closeSession across partitions is a
 // weakening: it could miss a non-atomic close, but never raises a false alarm.
 //
-// Unknown writes return at Forever and their answers are not compared: Porcupine may place
-// them anywhere after their call, or last (never happened). An unknown create or setData
-// whose unique, non-empty value an OK getData later returned is resolved: its Return is
-// clamped to that read's Return (a replica serves only committed txns), which prunes the
-// search.
+// Order. ZooKeeper commits writes in zxid order and every definite write (OK, or an error
+// txn) carries its zxid, so Porcupine is given positions in zxid order instead of
+// real-time intervals (timeline.go): each definite write is a point at its zxid's rank,
+// and an unknown write may be placed anywhere after every definite write that returned
+// before it was invoked. This is exact — the true order is zxid order, and it is among the
+// orders allowed — while W2 checks separately that zxid order agrees with real time. It
+// leaves Porcupine only the unknown writes to place, instead of every interleaving of
+// overlapping calls. A definite write recorded without a zxid keeps its real-time bounds.
 //
-// Each partition gets Options.PartitionBudget (default 10 s). One that runs out is
-// reported in Report.Inconclusive and makes the verdict inconclusive — never a silent pass
-// or fail. Partitions with container nodes are not checked (the leader deletes empty
-// containers at times no client sees) and are counted in Stats.SkippedParts.
+// Unknown writes are open-ended and their answers are not compared: Porcupine may place
+// them anywhere allowed, or last (never happened). They are resolved where it is sound:
+//   - an unknown create or setData whose unique, non-empty value an OK getData returned is
+//     placed at that read's mzxid (a replica serves only committed txns);
+//   - with a Replicas that saw the txns' bodies (log-entry bodies starting with the
+//     TxnHeader) and Op.Xid recorded, an unknown write whose (session, xid) committed is
+//     placed exactly at its zxid, and one that no server ever logged is dropped (a txn
+//     takes effect only after a quorum logged it); one only logged stays unknown;
+//   - an unknown write that needs a node nothing ever created fails wherever it is placed
+//     and is dropped; so is one whose keys no definite write that could come after it
+//     touches (Stats.DroppedNoOps). Both are exact: every definite answer is the same
+//     whether it happened or not.
 //
 // # Replica invariants (Replicas)
 //
