@@ -1,10 +1,3 @@
-// Package osfs is wal.FS over the real operating-system filesystem, rooted at a
-// directory. The command line uses it to read and write real ZooKeeper data
-// directories; simulations never use it (they hand wal the simulated disk).
-//
-// Paths given to the FS are slash-separated and relative to the root; ".." components
-// that would leave the root are rejected. File.Sync is fsync (os.File.Sync), SyncDir
-// opens the directory and fsyncs it.
 package osfs
 
 import (
