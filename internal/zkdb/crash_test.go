@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"path"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -334,4 +335,62 @@ func TestFlippedBitInDurableRecord(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStrictDirSyncLosesNewLogFile shows a weakness real ZooKeeper has on a disk with
+// POSIX-strict directory durability (sim's StrictDirSync): it fsyncs a new log file but
+// never its directory, so a crash can take the whole file — durable txns included —
+// with it. On ext4-like disks (the default) a file's fsync also commits its name.
+func TestStrictDirSyncLosesNewLogFile(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		opts := sim.DefaultDiskOptions()
+		opts.StrictDirSync = strict
+		world := sim.NewWorld(9, sim.WithDisks(opts))
+		h := world.AddHost()
+		fs := simfs.New(world.Disk(h))
+		cfg := zkdb.Config{FS: fs, DataDir: "data", PreAllocKB: 4, SnapCount: 1 << 30, Rand: world.Rand("zkdb")}
+		db := zkdb.New(cfg)
+		if _, err := db.Load(zkdb.LoadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// Make the empty database durable, names included, as an operator's setup would.
+		syncAll(t, fs, "data/version-2")
+		var w workload
+		w.run(db, 10, 10)
+		world.CrashWith(h, sim.CrashDrop)
+		world.Restart(h)
+		cfg.FS = simfs.New(world.Disk(h))
+		re := zkdb.New(cfg)
+		rep, err := re.Load(zkdb.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := re.LastProcessedZxid(); strict && got != 0 || !strict && got != 10 {
+			t.Fatalf("strict=%v: recovered to %d (report %+v), durable up to %d", strict, got, rep, w.durable)
+		}
+	}
+}
+
+func syncAll(t *testing.T, fs wal.FS, dir string) {
+	t.Helper()
+	names, err := fs.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		f, err := fs.Open(dir + "/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Sync()
+		f.Close()
+	}
+	for d := dir; d != "."; d = path.Dir(d) {
+		if err := fs.SyncDir(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fs.SyncDir(""); err != nil {
+		t.Fatal(err)
+	}
 }
