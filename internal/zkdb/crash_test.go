@@ -390,7 +390,7 @@ func syncAll(t *testing.T, fs wal.FS, dir string) {
 			t.Fatal(err)
 		}
 	}
-	if err := fs.SyncDir(""); err != nil {
+	if err := fs.SyncDir("."); err != nil {
 		t.Fatal(err)
 	}
 }
