@@ -290,6 +290,9 @@ func TestLiveness(t *testing.T) {
 	}
 	pending := hist(mk(2, KindGetData, "/t").at(50, 0).unknown(UnknownPending))
 	expectFailure(t, Input{History: pending, Liveness: live}, InvOpsComplete)
+	// A call invoked after healing that has not had the bound yet is not judged.
+	recent := hist(mk(2, KindGetData, "/t").at(150, 0).unknown(UnknownPending))
+	expectOK(t, Input{History: recent, Liveness: live})
 }
 
 func TestCrashVerdictWins(t *testing.T) {
@@ -365,5 +368,19 @@ func TestReplicaOracleResolvesUnknownWrites(t *testing.T) {
 	rep := expectOK(t, Input{History: hist(ops...), Replicas: feed(true, true)})
 	if rep.Stats.ResolvedUnknown != 1 {
 		t.Fatalf("want the unknown create placed by the oracle, got %+v", rep.Stats)
+	}
+}
+
+// A server may answer a failed multi with header rc 0 and the codes in the results (the
+// Java client then throws the first error); the checker reads it as a failed multi.
+func TestFailedMultiWithOKHeader(t *testing.T) {
+	multi := mk(2, KindMulti, "").at(30, 40).subs(
+		SubOp{Kind: KindCreate, Path: "/t/k/a", Data: []byte("1")},
+		SubOp{Kind: KindSetData, Path: "/t/k/missing", Data: []byte("2"), Version: -1},
+	).ok(zx(1, 3)).results(SubResult{Err: 0}, SubResult{Err: clientproto.ErrNoNode})
+	in := Input{History: hist(append(setupRoot(), multi, mk(3, KindCreate, "/t/k/a").at(50, 60).ok(zx(1, 4)))...)}
+	expectOK(t, in)
+	if in.History.Ops[2].Outcome != OutcomeOK {
+		t.Fatal("Check modified the caller's history")
 	}
 }

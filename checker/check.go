@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/zabsim/zabsim/zab/clientproto"
 )
 
 // Options tune Check. The zero value is usable.
@@ -61,7 +63,7 @@ type Input struct {
 // entries are reported as InvHistoryWellFormed failures.
 func Check(in Input) Report {
 	var rep Report
-	h := &in.History
+	h := normalize(&in.History)
 	rep.Stats.Ops = len(h.Ops)
 	if in.Crash != "" {
 		rep.Failures = append(rep.Failures, Failure{Invariant: InvCrash, Explanation: in.Crash})
@@ -93,6 +95,39 @@ func Check(in Input) Report {
 	}
 	rep.finish()
 	return rep
+}
+
+// normalize returns the history with every multi whose answer lists a failed sub-op
+// recorded as a failed multi (OutcomeError with the failing sub-op's code), whatever the
+// reply header said: ZooKeeper's client treats such a multi as failed, and so does the
+// checker. The caller's history is not modified; it is copied only if something changes.
+func normalize(h *History) *History {
+	out := h
+	for i := range h.Ops {
+		o := &h.Ops[i]
+		code, failed := multiFailedCode(o)
+		if !failed || (o.Outcome == OutcomeError && o.Err == code) {
+			continue
+		}
+		if out == h {
+			out = &History{Ops: slices.Clone(h.Ops), InitialPaths: h.InitialPaths}
+		}
+		out.Ops[i].Outcome, out.Ops[i].Err = OutcomeError, code
+	}
+	return out
+}
+
+// multiFailedCode returns the code of the sub-op that failed a multi, from its results.
+func multiFailedCode(o *Op) (clientproto.ErrCode, bool) {
+	if o.Kind != KindMulti || o.Outcome == OutcomeUnknown {
+		return 0, false
+	}
+	for _, r := range o.Result.Multi {
+		if r.Err != clientproto.ErrOK && r.Err != clientproto.ErrRuntimeInconsistency {
+			return r.Err, true
+		}
+	}
+	return 0, false
 }
 
 // validate reports entries no correct recorder produces; the checks below rely on them

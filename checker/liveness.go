@@ -82,10 +82,11 @@ func (l *Liveness) check(h *History, r *Replicas) (failures []Failure, inconclus
 	}
 	for i := range h.Ops {
 		o := &h.Ops[i]
-		if o.Outcome == OutcomeUnknown && o.UnknownReason == UnknownPending && o.Call+l.bound() < l.EndAt {
+		since := max(o.Call, l.HealedAt)
+		if o.Outcome == OutcomeUnknown && o.UnknownReason == UnknownPending && since+l.bound() <= l.EndAt {
 			out = append(out, Failure{Invariant: InvOpsComplete, Ops: []int{i}, Explanation: fmt.Sprintf(
-				"call still pending at the end (t=%d), invoked at t=%d, more than the bound %d after: %s",
-				l.EndAt, o.Call, l.bound(), o.Describe())})
+				"call still pending at the end (t=%d), waiting since t=%d (invoked or healed), longer than the bound %d: %s",
+				l.EndAt, since, l.bound(), o.Describe())})
 		}
 	}
 	return out, ""

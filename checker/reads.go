@@ -26,8 +26,15 @@ type effect struct {
 	zxid      int64
 	kind      effectKind
 	data      string
-	ephemeral bool
+	ephemeral bool // may vanish without a client delete: ephemeral, or a container
 	op        int
+}
+
+// mayVanish reports whether a node created with these flags can disappear without any
+// client's delete: an ephemeral (its session ends) or a container (the leader deletes it
+// once empty).
+func mayVanish(flags int32) bool {
+	return isEphemeral(flags) || flags == clientproto.FlagContainer
 }
 
 // commitIndex is what the acknowledged writes say the committed history is, plus what
@@ -108,7 +115,7 @@ func (ci *commitIndex) addAcknowledged(i int, o *Op, z int64) {
 				ci.maybeSeq[sub.Path] = true
 				continue
 			}
-			ci.addEffect(p, effect{zxid: z, kind: effCreate, data: string(sub.Data), ephemeral: isEphemeral(sub.Flags), op: i})
+			ci.addEffect(p, effect{zxid: z, kind: effCreate, data: string(sub.Data), ephemeral: mayVanish(sub.Flags), op: i})
 		case KindSetData:
 			ci.addEffect(sub.Path, effect{zxid: z, kind: effSet, data: string(sub.Data), op: i})
 		case KindDelete:
