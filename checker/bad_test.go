@@ -1,10 +1,12 @@
 package checker
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zabsim/zabsim/zab/clientproto"
 )
@@ -382,5 +384,23 @@ func TestFailedMultiWithOKHeader(t *testing.T) {
 	expectOK(t, in)
 	if in.History.Ops[2].Outcome != OutcomeOK {
 		t.Fatal("Check modified the caller's history")
+	}
+}
+
+// A partition Porcupine cannot finish within its budget is inconclusive: neither a pass
+// nor a failure.
+func TestBudgetExhaustedIsInconclusive(t *testing.T) {
+	ops := setupRoot()
+	for i := range 40 {
+		ops = append(ops, mk(int64(10+i), KindSetData, "/t/k").data(fmt.Sprint(i)).at(int64(30+i), 0).unknown(UnknownTimeout))
+	}
+	// Version 100 after at most 40 writes: impossible, but only an exhaustive search knows.
+	ops = append(ops, mk(2, KindSetData, "/t/k").data("last").ver(100).at(100, 110).ok(zx(1, 50)))
+	rep := Check(Input{History: hist(ops...), Options: Options{PartitionBudget: 50 * time.Millisecond}})
+	if rep.Verdict != VerdictInconclusive || len(rep.Inconclusive) != 1 || rep.Failed() {
+		t.Fatalf("want inconclusive, got:\n%s", rep.String())
+	}
+	if !strings.Contains(rep.Inconclusive[0], "/t/k") {
+		t.Fatalf("inconclusive note does not name the partition: %s", rep.Inconclusive[0])
 	}
 }
