@@ -54,7 +54,9 @@
 //
 // Reads go straight to the tree: [Tree.GetData], [Tree.Exists], [Tree.GetChildren],
 // [Tree.GetACL], [Tree.GetAllChildrenNumber], [Tree.GetEphemerals]. Children come back
-// sorted.
+// sorted. The tree does not check read ACLs: the server does, with [CheckACL]. The
+// leader's container sweep asks [Tree.ContainerCandidates]; a quorum server writes its
+// dynamic configuration into /zookeeper/config with [Tree.InitConfig].
 //
 // # Watches
 //
@@ -87,7 +89,13 @@
 // [Tree.SerializeTo] and [DeserializeFrom] read and write the tree section of a snapshot
 // (ACL cache, nodes depth-first with the root as "", terminator "/"); the file header,
 // session list, checksums and digest trailer belong to package wal. [Tree.Clone] is a
-// deep copy through that encoding.
+// deep copy.
+//
+// Byte-exactness: ZooKeeper writes children, ACL cache entries and closeSession paths in
+// the iteration order of Java hash sets, which depends on each set's history (its table
+// grows and never shrinks). The tree keeps that bookkeeping (jset), so after the same
+// history its snapshots and closeSession txns are byte-identical to ZooKeeper's; the
+// fixture tests show it for every recorded snapshot and log record.
 //
 // # Knobs
 //

@@ -31,15 +31,11 @@ func fuzzySnapshot(t *rapid.T, tree *Tree, rest []TxnEntry) ([]byte, int64, Zxid
 		if n == nil {
 			return
 		}
-		key := path
+		encodeNode(&e, path, n)
+		prefix := path + "/"
 		if path == RootPath {
-			key = ""
+			prefix = "/"
 		}
-		e.String(key)
-		e.Buffer(n.data)
-		e.Long(n.acl)
-		n.stat.Encode(&e)
-		prefix := key + "/"
 		for _, c := range n.children.ordered(javaStringHash) {
 			step()
 			visit(prefix + c)
@@ -121,15 +117,7 @@ func TestFuzzySnapshotACLHole(t *testing.T) {
 	tree.acls.encode(&e) // the snapshot thread writes the ACL cache ...
 	custom := []ACL{{Perms: PermRead, ID: ID{Scheme: "world", ID: "anyone"}}, {Perms: PermAll, ID: ID{Scheme: "digest", ID: "u:x"}}}
 	tree.ProcessTxn(TxnHeader{Zxid: 1, Type: OpCreate}, &CreateTxn{Path: "/n", ACL: custom, ParentCVersion: 1})
-	tree.walk(RootPath, true, func(path string, n *node) { // ... then the nodes, /n included
-		if path == RootPath {
-			path = ""
-		}
-		e.String(path)
-		e.Buffer(n.data)
-		e.Long(n.acl)
-		n.stat.Encode(&e)
-	})
+	tree.walk(RootPath, true, func(path string, n *node) { encodeNode(&e, path, n) }) // ... then the nodes, /n included
 	e.String("/")
 	rec, err := DeserializeFrom(jute.NewDecoder(e.Buf, 0))
 	if err != nil {

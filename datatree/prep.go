@@ -573,6 +573,17 @@ func digestOf(rec *changeRecord) *TxnDigest {
 	return &TxnDigest{Version: DigestVersion, TreeDigest: int64(rec.treeDigest)}
 }
 
+// CheckACL reports whether a connection with the ids auth may do perm on a node whose
+// ACL is acls: OK or NoAuth, by the rules Prep uses. Reads are not checked by the tree;
+// a server checks them with GetACL's list and PermRead (getData, getChildren, exists
+// does not check) as FinalRequestProcessor does.
+func CheckACL(acls []ACL, perm int32, auth []ID) Code {
+	if checkACL(acls, perm, auth) != nil {
+		return NoAuth
+	}
+	return OK
+}
+
 // checkACL is ZooKeeperServer.checkACL for the schemes modelled here: an empty list
 // allows all, a "super" id allows all, world:anyone matches everyone, and any other id
 // matches an identical id in auth.

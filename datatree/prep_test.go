@@ -1,6 +1,7 @@
 package datatree
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -212,5 +213,91 @@ func TestSequentialSuffixOverflow(t *testing.T) {
 	e3 := p.Prep(&seq, 4, 0)
 	if et, ok := e3.Txn.(*ErrorTxn); !ok || et.Err != NodeExists {
 		t.Fatalf("next sequential create after the overflow: %+v, want NODEEXISTS", e3.Txn)
+	}
+}
+
+func TestContainerCandidates(t *testing.T) {
+	tree := New()
+	tree.EnableExtendedTypes()
+	w := &wt{t: t, tree: tree}
+	mk := func(typ OpCode, txn Txn) { w.txn(typ, txn) }
+	mk(OpCreateContainer, &CreateContainerTxn{Path: "/fresh", ACL: OpenACLUnsafe, ParentCVersion: -1})
+	mk(OpCreateContainer, &CreateContainerTxn{Path: "/used", ACL: OpenACLUnsafe, ParentCVersion: -1})
+	mk(OpCreate, &CreateTxn{Path: "/used/c", ACL: OpenACLUnsafe, ParentCVersion: -1})
+	mk(OpCreateContainer, &CreateContainerTxn{Path: "/busy", ACL: OpenACLUnsafe, ParentCVersion: -1})
+	mk(OpCreate, &CreateTxn{Path: "/busy/c", ACL: OpenACLUnsafe, ParentCVersion: -1})
+	mk(OpDelete, &DeleteTxn{Path: "/used/c"})
+	mk(OpCreateTTL, &CreateTTLTxn{Path: "/ttl", ACL: OpenACLUnsafe, ParentCVersion: -1, TTL: 50})
+	// All nodes have mtime 0 (the driver's headers carry no time).
+	if got := tree.ContainerCandidates(10, 0); !slices.Equal(got, []string{"/used"}) {
+		t.Fatalf("at 10 ms: %v, want [/used]", got)
+	}
+	if got := tree.ContainerCandidates(51, 0); !slices.Equal(got, []string{"/ttl", "/used"}) {
+		t.Fatalf("at 51 ms: %v, want [/ttl /used]", got)
+	}
+	if got := tree.ContainerCandidates(51, 40); !slices.Equal(got, []string{"/fresh", "/ttl", "/used"}) {
+		t.Fatalf("with maxNeverUsed 40: %v", got)
+	}
+}
+
+// TestRootDoubleKeyQuirk: ZooKeeper keys change records by the literal path, and the
+// parent of a top-level node is "" while a setData on the root uses "/". A create
+// pipelined behind setData("/") therefore computes its digest from the stale root, and
+// applying it is a digest mismatch — in ZooKeeper too.
+func TestRootDoubleKeyQuirk(t *testing.T) {
+	tree := New()
+	p := NewPrepper(tree, scriptedSessions{0x1: OK})
+	set := p.Prep(&Request{Type: OpSetData, SessionID: 1, Path: "/", Data: []byte("r"), Version: -1}, 1, 0)
+	create := p.Prep(&Request{Type: OpCreate, SessionID: 1, Path: "/a", ACL: OpenACLUnsafe, Version: -1}, 2, 0)
+	if r := tree.ProcessEntry(&set); r.Err != OK || r.DigestMismatch {
+		t.Fatalf("setData /: %v, mismatch %v", r.Err, r.DigestMismatch)
+	}
+	if r := tree.ProcessEntry(&create); r.Err != OK || !r.DigestMismatch {
+		t.Fatalf("create /a after a pipelined setData /: %v, mismatch %v; ZooKeeper mismatches here", r.Err, r.DigestMismatch)
+	}
+}
+
+// TestCloseSessionKeepsParentChildCount: closeSession prep raises the parents' pzxid
+// but not their child counts, so deleting the parent of the session's only ephemeral,
+// pipelined right behind the closeSession, is NOTEMPTY (as in ZooKeeper), while the same
+// delete after the close is applied succeeds.
+func TestCloseSessionKeepsParentChildCount(t *testing.T) {
+	tree := New()
+	p := NewPrepper(tree, scriptedSessions{0x1: OK, 0x2: OK})
+	prepApply(t, p, tree, Request{Type: OpCreate, SessionID: 1, Path: "/d", ACL: OpenACLUnsafe, Version: -1}, 1)
+	prepApply(t, p, tree, Request{Type: OpCreate, SessionID: 2, Path: "/d/e", ACL: OpenACLUnsafe, Mode: Ephemeral, Version: -1}, 2)
+	closing := p.Prep(&Request{Type: OpCloseSession, SessionID: 2}, 3, 0)
+	del := Request{Type: OpDelete, SessionID: 1, Path: "/d", Version: -1}
+	if e, ok := p.Prep(&del, 4, 0).Txn.(*ErrorTxn); !ok || e.Err != NotEmpty {
+		t.Fatalf("pipelined delete: %+v, want NOTEMPTY", e)
+	}
+	tree.ProcessEntry(&closing)
+	p.Applied(4)
+	if r := prepApply(t, p, tree, del, 5); r.Err != OK {
+		t.Fatalf("delete after the close: %v", r.Err)
+	}
+}
+
+func TestCheckACL(t *testing.T) {
+	bob := ID{Scheme: "digest", ID: "bob:h"}
+	acls := []ACL{{Perms: PermRead, ID: ID{"world", "anyone"}}, {Perms: PermWrite, ID: bob}}
+	cases := []struct {
+		perm int32
+		auth []ID
+		want Code
+	}{
+		{PermRead, nil, OK},
+		{PermWrite, nil, NoAuth},
+		{PermWrite, []ID{bob}, OK},
+		{PermAdmin, []ID{bob}, NoAuth},
+		{PermAdmin, []ID{{Scheme: "super", ID: "admin"}}, OK},
+	}
+	for _, c := range cases {
+		if got := CheckACL(acls, c.perm, c.auth); got != c.want {
+			t.Errorf("CheckACL(perm %d, auth %v) = %v, want %v", c.perm, c.auth, got, c.want)
+		}
+	}
+	if got := CheckACL(nil, PermAdmin, nil); got != OK {
+		t.Errorf("empty ACL list: %v, want OK", got)
 	}
 }

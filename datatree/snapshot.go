@@ -15,16 +15,20 @@ import (
 // Watches are not part of a snapshot.
 func (t *Tree) SerializeTo(e *jute.Encoder) {
 	t.acls.encode(e)
-	t.walk(RootPath, true, func(path string, n *node) {
-		if path == RootPath {
-			path = ""
-		}
-		e.String(path)
-		e.Buffer(n.data)
-		e.Long(n.acl)
-		n.stat.Encode(e)
-	})
+	t.walk(RootPath, true, func(path string, n *node) { encodeNode(e, path, n) })
 	e.String("/")
+}
+
+// encodeNode writes one node record of a snapshot: path (the root as ""), data, ACL
+// id, persisted stat.
+func encodeNode(e *jute.Encoder, path string, n *node) {
+	if path == RootPath {
+		path = ""
+	}
+	e.String(path)
+	e.Buffer(n.data)
+	e.Long(n.acl)
+	n.stat.Encode(e)
 }
 
 // SerializeBytes returns SerializeTo's bytes (the tree part of a SNAP sync).

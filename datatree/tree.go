@@ -332,3 +332,32 @@ func errNoParent(path string) error {
 
 // isUnderZooKeeper reports whether a path is inside /zookeeper/ (excluded from digests).
 func isUnderZooKeeper(path string) bool { return strings.HasPrefix(path, ZooKeeperPath+"/") }
+
+// ContainerCandidates lists, sorted, what ZooKeeper's ContainerManager would ask to
+// delete at nowMs (wall-clock ms, as in the txn headers): empty containers whose
+// persisted cversion is > 0 (or, when maxNeverUsedMs != 0, that have been empty and
+// unused for longer than it since their mtime), and empty TTL nodes whose mtime is more
+// than their TTL ago. The leader submits a deleteContainer request for each.
+func (t *Tree) ContainerCandidates(nowMs, maxNeverUsedMs int64) []string {
+	var out []string
+	for _, p := range sortedKeys(t.containers) {
+		n := t.nodes[p]
+		if n == nil || n.children.len() != 0 {
+			continue
+		}
+		if n.stat.Cversion > 0 || maxNeverUsedMs != 0 && nowMs-n.stat.Mtime > maxNeverUsedMs {
+			out = append(out, p)
+		}
+	}
+	for _, p := range sortedKeys(t.ttls) {
+		n := t.nodes[p]
+		if n == nil || n.children.len() != 0 || kindOf(n.stat.EphemeralOwner, t.extendedTypes) != kindTTL {
+			continue
+		}
+		if ttl := n.stat.EphemeralOwner & MaxTTLMs; ttl != 0 && nowMs-n.stat.Mtime > ttl {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

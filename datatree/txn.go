@@ -120,48 +120,50 @@ type MultiOp struct {
 	Txn  Txn
 }
 
+// encodeNodeFields writes the path, data and ACL every create record starts with.
+func encodeNodeFields(e *jute.Encoder, path string, data []byte, acl []ACL) {
+	e.String(path)
+	e.Buffer(data)
+	encodeACLs(e, acl)
+}
+
+// decodeNodeFields reads them; rec names the record in error messages.
+func decodeNodeFields(d *jute.Decoder, rec string) (string, []byte, []ACL) {
+	path := d.String(rec + " path")
+	data := d.Buffer(rec + " data")
+	return path, data, decodeACLs(d)
+}
+
 func (t *CreateTxn) Encode(e *jute.Encoder) {
-	e.String(t.Path)
-	e.Buffer(t.Data)
-	encodeACLs(e, t.ACL)
+	encodeNodeFields(e, t.Path, t.Data, t.ACL)
 	e.Bool(t.Ephemeral)
 	e.Int(t.ParentCVersion)
 }
 
 func (t *CreateTxn) Decode(d *jute.Decoder) {
-	t.Path = d.String("create path")
-	t.Data = d.Buffer("create data")
-	t.ACL = decodeACLs(d)
+	t.Path, t.Data, t.ACL = decodeNodeFields(d, "create")
 	t.Ephemeral = d.Bool("create ephemeral")
 	t.ParentCVersion = d.Int("create parentCVersion")
 }
 
 func (t *CreateContainerTxn) Encode(e *jute.Encoder) {
-	e.String(t.Path)
-	e.Buffer(t.Data)
-	encodeACLs(e, t.ACL)
+	encodeNodeFields(e, t.Path, t.Data, t.ACL)
 	e.Int(t.ParentCVersion)
 }
 
 func (t *CreateContainerTxn) Decode(d *jute.Decoder) {
-	t.Path = d.String("createContainer path")
-	t.Data = d.Buffer("createContainer data")
-	t.ACL = decodeACLs(d)
+	t.Path, t.Data, t.ACL = decodeNodeFields(d, "createContainer")
 	t.ParentCVersion = d.Int("createContainer parentCVersion")
 }
 
 func (t *CreateTTLTxn) Encode(e *jute.Encoder) {
-	e.String(t.Path)
-	e.Buffer(t.Data)
-	encodeACLs(e, t.ACL)
+	encodeNodeFields(e, t.Path, t.Data, t.ACL)
 	e.Int(t.ParentCVersion)
 	e.Long(t.TTL)
 }
 
 func (t *CreateTTLTxn) Decode(d *jute.Decoder) {
-	t.Path = d.String("createTTL path")
-	t.Data = d.Buffer("createTTL data")
-	t.ACL = decodeACLs(d)
+	t.Path, t.Data, t.ACL = decodeNodeFields(d, "createTTL")
 	t.ParentCVersion = d.Int("createTTL parentCVersion")
 	t.TTL = d.Long("createTTL ttl")
 }
@@ -268,9 +270,9 @@ func (t *MultiTxn) Decode(d *jute.Decoder) {
 	}
 }
 
-// newMultiSubTxn returns an empty record for a sub-txn type, as DataTree.processTxn
-// accepts them inside a multi; nil for any other type.
-func newMultiSubTxn(typ OpCode) Txn {
+// newChangeTxn returns an empty record for the types valid both at top level and
+// inside a multi; nil for any other type.
+func newChangeTxn(typ OpCode) Txn {
 	switch typ {
 	case OpCreate, OpCreate2:
 		return &CreateTxn{}
@@ -284,10 +286,17 @@ func newMultiSubTxn(typ OpCode) Txn {
 		return &SetDataTxn{}
 	case OpError:
 		return &ErrorTxn{}
-	case OpCheck:
-		return &CheckVersionTxn{}
 	}
 	return nil
+}
+
+// newMultiSubTxn returns an empty record for a sub-txn type, as DataTree.processTxn
+// accepts them inside a multi; nil for any other type.
+func newMultiSubTxn(typ OpCode) Txn {
+	if typ == OpCheck {
+		return &CheckVersionTxn{}
+	}
+	return newChangeTxn(typ)
 }
 
 // newTopTxn returns an empty record for a top-level txn type, as
@@ -298,24 +307,14 @@ func newTopTxn(typ OpCode) Txn {
 		return &CreateSessionTxn{}
 	case OpCloseSession:
 		return &CloseSessionTxn{}
-	case OpCreate, OpCreate2:
-		return &CreateTxn{}
-	case OpCreateTTL:
-		return &CreateTTLTxn{}
-	case OpCreateContainer:
-		return &CreateContainerTxn{}
-	case OpDelete, OpDeleteContainer:
-		return &DeleteTxn{}
-	case OpReconfig, OpSetData:
+	case OpReconfig:
 		return &SetDataTxn{}
 	case OpSetACL:
 		return &SetACLTxn{}
-	case OpError:
-		return &ErrorTxn{}
 	case OpMulti:
 		return &MultiTxn{}
 	}
-	return nil
+	return newChangeTxn(typ)
 }
 
 // decodeWhole decodes b as exactly one record; trailing bytes are an error.
