@@ -18,6 +18,9 @@ type World struct {
 
 	events eventHeap
 	free   []*event
+	// cancelled counts cancelled events still in the heap; when they are more than
+	// half of it, it is compacted, so timers reset again and again cost no memory.
+	cancelled int
 
 	steps    uint64
 	maxSteps uint64
@@ -151,7 +154,7 @@ func (w *World) Now() Time { return w.now }
 func (w *World) Steps() uint64 { return w.steps }
 
 // Pending returns how many events are scheduled (not counting those held by paused hosts).
-func (w *World) Pending() int { return len(w.events) }
+func (w *World) Pending() int { return len(w.events) - w.cancelled }
 
 // Network returns the world's network.
 func (w *World) Network() *Network { return w.net }
@@ -191,12 +194,11 @@ func (t Timer) Cancel() bool {
 		return false
 	}
 	e := t.e
-	if e.held {
-		e.fn = nil // the host's hold queue skips it on resume
-		return true
+	e.fn = nil // the heap or the host's hold queue recycles it when it comes up
+	if !e.held {
+		t.w.cancelled++
+		t.w.compactIfMostlyCancelled()
 	}
-	t.w.events.remove(e.index)
-	t.w.recycle(e)
 	return true
 }
 
@@ -253,7 +255,33 @@ func (w *World) newEvent() *event {
 		w.free = w.free[:n-1]
 		return e
 	}
-	return &event{index: -1}
+	return &event{}
+}
+
+// compactIfMostlyCancelled drops cancelled events from the heap once they are the
+// majority (and many), keeping the heap's size proportional to the live events.
+func (w *World) compactIfMostlyCancelled() {
+	if w.cancelled < 1024 || 2*w.cancelled < len(w.events) {
+		return
+	}
+	live := w.events[:0]
+	for _, s := range w.events {
+		if s.e.fn == nil {
+			w.recycle(s.e)
+		} else {
+			live = append(live, s)
+		}
+	}
+	clear(w.events[len(live):])
+	w.events = live
+	w.events.rebuild()
+	w.cancelled = 0
+}
+
+// popCancelled recycles a cancelled event found at the top of the heap.
+func (w *World) popCancelled() {
+	w.recycle(w.events.pop())
+	w.cancelled--
 }
 
 func (w *World) recycle(e *event) {
@@ -270,10 +298,9 @@ func (w *World) Step() (bool, error) {
 		return false, w.configErr
 	}
 	for len(w.events) > 0 {
-		e := w.events[0]
-		if e.fn == nil { // cancelled
-			w.events.pop()
-			w.recycle(e)
+		e := w.events[0].e
+		if e.fn == nil {
+			w.popCancelled()
 			continue
 		}
 		if err := w.checkBudget(e.at); err != nil {
@@ -321,12 +348,10 @@ func (w *World) fire(e *event) {
 // nextAt returns the time of the earliest live event, or Never.
 func (w *World) nextAt() Time {
 	for len(w.events) > 0 {
-		e := w.events[0]
-		if e.fn != nil {
-			return e.at
+		if s := w.events[0]; s.e.fn != nil {
+			return s.at
 		}
-		w.events.pop()
-		w.recycle(e)
+		w.popCancelled()
 	}
 	return Never
 }

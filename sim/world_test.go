@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -229,13 +230,19 @@ func TestClockDriftAndJump(t *testing.T) {
 }
 
 func BenchmarkSchedulerTimerEvents(b *testing.B) {
+	for _, timers := range []int{1000, 100_000} {
+		b.Run(fmt.Sprintf("timers=%d", timers), func(b *testing.B) { benchTimers(b, timers) })
+	}
+}
+
+// benchTimers keeps a steady population of timers: each firing schedules its
+// successor, as servers' tick and timeout timers do.
+func benchTimers(b *testing.B, timers int) {
 	w := NewWorld(1, WithMaxSteps(1<<62))
 	r := w.Rand("bench")
-	// A steady population of 1,000 timers: each firing schedules its successor, as
-	// servers' tick and timeout timers do.
 	var fn func()
 	fn = func() { w.After(Duration(1+r.IntN(1000))*Microsecond, fn) }
-	for range 1000 {
+	for range timers {
 		w.After(Duration(r.IntN(1000))*Microsecond, fn)
 	}
 	b.ReportAllocs()
@@ -306,5 +313,53 @@ func TestBuggify(t *testing.T) {
 		if a.Buggify("site") != b.Buggify("site") {
 			t.Fatalf("call %d: a site's draws depend on another site", i)
 		}
+	}
+}
+
+func TestCancelledTimersDoNotAccumulate(t *testing.T) {
+	w := NewWorld(1)
+	var tm Timer
+	for i := range 100_000 { // a session timeout reset on every ping
+		tm.Cancel()
+		tm = w.After(Hour+Duration(i), func() {})
+	}
+	if w.Pending() != 1 || len(w.events) > 4096 {
+		t.Fatalf("after 100k resets: %d pending, %d heap slots", w.Pending(), len(w.events))
+	}
+	fired := 0
+	w.After(Minute, func() { fired++ })
+	w.RunFor(2 * Hour)
+	if fired != 1 || w.Pending() != 0 || len(w.events) != 0 {
+		t.Fatalf("fired %d, pending %d, slots %d", fired, w.Pending(), len(w.events))
+	}
+}
+
+func TestHeapOrderUnderRandomScheduleAndCancel(t *testing.T) {
+	w := NewWorld(1)
+	r := w.Rand("test")
+	var last Time
+	var lastSeq int
+	order := 0
+	var timers []Timer
+	for i := range 20_000 {
+		at := Time(r.IntN(1000))
+		seq := i
+		timers = append(timers, w.At(at, func() {
+			if w.Now() < last || (w.Now() == last && seq < lastSeq) {
+				t.Fatalf("event %d at %v fired after event %d at %v", seq, w.Now(), lastSeq, last)
+			}
+			last, lastSeq = w.Now(), seq
+			order++
+		}))
+	}
+	cancelled := 0
+	for i := 0; i < len(timers); i += 3 {
+		if timers[i].Cancel() {
+			cancelled++
+		}
+	}
+	w.RunFor(Second)
+	if order != 20_000-cancelled {
+		t.Fatalf("fired %d, want %d", order, 20_000-cancelled)
 	}
 }
