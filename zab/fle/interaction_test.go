@@ -232,3 +232,49 @@ func TestElectionIgnoresMinusOneZxid(t *testing.T) {
 		t.Fatalf("proposal %v", s2.e.Proposal())
 	}
 }
+
+// An observer proposes no one, is answered by the voters it writes to, and follows the
+// voters' leader as OBSERVING; a voter answers an observer at once with its current vote.
+func TestElectionObserver(t *testing.T) {
+	s := newScript(t, Config{MyID: 4, Voters: []int64{1, 2, 3}, Observers: []int64{4}})
+	s.dialed(1)
+	s.dialed(2)
+	s.dialed(3)
+	expect(t, "start: votes for nobody, not to itself", s.start(z5, 1),
+		"send 1 LOOKING -9223372036854775808/0x-8000000000000000/r1/e-9223372036854775808",
+		"send 2 LOOKING -9223372036854775808/0x-8000000000000000/r1/e-9223372036854775808",
+		"send 3 LOOKING -9223372036854775808/0x-8000000000000000/r1/e-9223372036854775808",
+		"timer poll +200ms")
+	s.recv(1, inState(Following, 3, z5, 2, 1))
+	expect(t, "leader answers", s.recv(3, inState(Leading, 3, z5, 2, 1)),
+		"cancel poll", "decided OBSERVING 3/0x100000005/r2/e1")
+
+	v := newScript(t, Config{MyID: 3, Voters: []int64{1, 2, 3}, Observers: []int64{4}})
+	v.dialed(1)
+	v.dialed(2)
+	v.connectFrom(4)
+	v.start(z5, 1)
+	expect(t, "voter answers the observer with its current vote and round", v.recv(4, looking(-1, -1, 1, -1)),
+		"send 4 LOOKING 3/0x100000005/r1/e1")
+}
+
+// One seed, one run: two runs of the test network with the same seed produce the same
+// trace, event for event.
+func TestTestNetDeterministic(t *testing.T) {
+	run := func() []string {
+		specs := []nodeSpec{{zxid: z5, epoch: 1, startMs: 3}, {zxid: z5 + 1, epoch: 1}, {zxid: z5, epoch: 2, startMs: 40}}
+		net := newTestNet(42, specs, TotalOrder)
+		net.traceOn, net.zabStandIn = true, true
+		net.faultsUntil, net.faultDelayMs, net.breakProb = 3_000*msNs, 80, 0.2
+		net.schedule(netEvent{at: 100 * msNs, kind: evPartition})
+		if _, ok := net.runUntilSettled(120_000 * msNs); !ok {
+			t.Fatalf("not settled: %s", net.describe())
+		}
+		return net.trace
+	}
+	a, b := run(), run()
+	if len(a) < 100 {
+		t.Fatalf("trace of %d lines: too short to mean anything", len(a))
+	}
+	expect(t, "second run", b, a...)
+}

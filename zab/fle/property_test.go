@@ -36,8 +36,8 @@ func better(a, b Vote) bool {
 }
 
 // TestPropertyElectionAgrees runs 3, 5 or 7 elections over the test network with random
-// delays, reordering across connections, connection breaks and partitions for a while,
-// then lets messages flow. Every server must end up agreeing on one LEADING leader whose
+// delays, reordering across connections, connection breaks, partitions and crash/restarts
+// (a restarted server has a fresh logicalclock) for a while, then lets messages flow. Every server must end up agreeing on one LEADING leader whose
 // vote is its own (epoch, zxid), and that vote must be at least as good as the votes of a
 // quorum of servers (a quorum adopted it only because it beat theirs).
 func TestPropertyElectionAgrees(t *testing.T) {
@@ -53,6 +53,13 @@ func TestPropertyElectionAgrees(t *testing.T) {
 		net.maxDelayMs = rapid.Int64Range(1, 50).Draw(t, "maxDelayMs")
 		if net.faultsUntil > 0 && rapid.Bool().Draw(t, "partitions") {
 			net.schedule(netEvent{at: rapid.Int64Range(0, 3000).Draw(t, "firstPartitionMs") * msNs, kind: evPartition})
+		}
+		crashes := rapid.IntRange(0, 3).Draw(t, "crashes")
+		for i := 0; i < crashes && net.faultsUntil > 0; i++ {
+			at := rapid.Int64Range(0, net.faultsUntil/msNs).Draw(t, "crashAtMs") * msNs
+			node := int64(rapid.IntRange(1, n).Draw(t, "crashNode"))
+			net.schedule(netEvent{at: at, kind: evCrash, node: node})
+			net.schedule(netEvent{at: at + rapid.Int64Range(1, 5000).Draw(t, "downMs")*msNs, kind: evRestart, node: node})
 		}
 		limit := net.faultsUntil + 10*60_000*msNs
 		leader, ok := net.runUntilSettled(limit)

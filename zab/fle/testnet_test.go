@@ -42,6 +42,8 @@ type testNet struct {
 type testNode struct {
 	id          int64
 	e           *Election
+	cfg         Config
+	down        bool
 	zxid, epoch int64
 	timers      map[Timer]int64
 	decisions   []Decided
@@ -67,6 +69,8 @@ const (
 	evStart
 	evZabCheck
 	evPartition
+	evCrash
+	evRestart
 )
 
 type netEvent struct {
@@ -116,11 +120,12 @@ func newTestNet(seed uint64, specs []nodeSpec, pred Predicate) *testNet {
 		voters[i] = int64(i + 1)
 	}
 	for i, sp := range specs {
-		e, err := New(Config{MyID: int64(i + 1), Voters: voters, Predicate: pred})
+		cfg := Config{MyID: int64(i + 1), Voters: voters, Predicate: pred}
+		e, err := New(cfg)
 		if err != nil {
 			panic(err)
 		}
-		n.nodes = append(n.nodes, &testNode{id: int64(i + 1), e: e, zxid: sp.zxid, epoch: sp.epoch, timers: map[Timer]int64{}})
+		n.nodes = append(n.nodes, &testNode{id: int64(i + 1), e: e, cfg: cfg, zxid: sp.zxid, epoch: sp.epoch, timers: map[Timer]int64{}})
 		n.schedule(netEvent{at: sp.startMs * msNs, kind: evStart, node: int64(i + 1)})
 	}
 	return n
@@ -165,7 +170,16 @@ func (n *testNet) step() bool {
 	if n.traceOn {
 		n.trace = append(n.trace, fmt.Sprintf("%8.1fms %d ev%d conn %d peer %d dialed %v timer %v len %d", float64(n.now)/msNs, ev.node, ev.kind, ev.conn, ev.peer, ev.dialed, ev.timer, len(ev.payload)))
 	}
+	if nd.down && ev.kind != evRestart {
+		return true // a crashed process sees nothing
+	}
 	switch ev.kind {
+	case evCrash:
+		n.crash(nd)
+	case evRestart:
+		if nd.down {
+			n.restart(nd)
+		}
 	case evStart:
 		n.apply(nd, nd.e.Start(n.now, nd.zxid, nd.epoch))
 	case evTimer:
@@ -253,6 +267,10 @@ func (n *testNet) dial(from, to int64) {
 	if n.cut(from, to) {
 		return // no answer: the election's connect timeout fires
 	}
+	if n.node(to).down {
+		n.schedule(netEvent{at: n.now + n.delay(), kind: evDialFailed, node: from, peer: to}) // refused
+		return
+	}
 	n.nextID++
 	id := n.nextID
 	at := n.now + n.delay()
@@ -314,6 +332,37 @@ func (n *testNet) partition() {
 	n.schedule(netEvent{at: n.partitionUntil + n.rng.Int64N(2000)*msNs, kind: evPartition})
 }
 
+// crash: the process dies; its connections break (the peers learn after a delay) and its
+// memory is lost. restart brings up a fresh Election (logicalclock 0) with the same
+// persistent state and starts it.
+func (n *testNet) crash(nd *testNode) {
+	nd.down = true
+	clear(nd.timers)
+	ids := make([]ConnID, 0, len(n.conns))
+	for id := range n.conns { //det:unordered-ok sorted right below
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if c := n.conns[id]; c.dialer == nd.id || c.acceptor == nd.id {
+			c.closedBy[nd.id] = true
+			n.breakConn(id)
+		}
+	}
+	if n.traceOn {
+		n.trace = append(n.trace, fmt.Sprintf("%8.1fms %d crashed", float64(n.now)/msNs, nd.id))
+	}
+}
+
+func (n *testNet) restart(nd *testNode) {
+	e, err := New(nd.cfg)
+	if err != nil {
+		panic(err)
+	}
+	nd.e, nd.down = e, false
+	n.apply(nd, nd.e.Start(n.now, nd.zxid, nd.epoch))
+}
+
 // zabCheck stands in for ZAB's timeouts: a follower whose leader is not LEADING for it, or
 // a leader without a quorum of followers, goes back to LOOKING.
 func (n *testNet) zabCheck(nd *testNode) {
@@ -331,11 +380,11 @@ func (n *testNet) establishedFor(nd *testNode) bool {
 	leader := nd.e.CurrentVote().Leader
 	if leader != nd.id {
 		l := n.node(leader)
-		return l.e.State() == Leading && !n.cut(nd.id, leader)
+		return !l.down && l.e.State() == Leading && l.e.CurrentVote().Leader == leader && !n.cut(nd.id, leader)
 	}
 	followers := 0
 	for _, f := range n.nodes {
-		if f.id != nd.id && f.e.State() == Following && f.e.CurrentVote().Leader == nd.id && !n.cut(f.id, nd.id) {
+		if f.id != nd.id && !f.down && f.e.State() == Following && f.e.CurrentVote().Leader == nd.id && !n.cut(f.id, nd.id) {
 			followers++
 		}
 	}
@@ -346,7 +395,7 @@ func (n *testNet) establishedFor(nd *testNode) bool {
 func (n *testNet) settled() (leader int64, ok bool) {
 	leader = n.nodes[0].e.CurrentVote().Leader
 	for _, nd := range n.nodes {
-		if nd.e.State() == Looking || nd.e.CurrentVote().Leader != leader {
+		if nd.down || nd.e.State() == Looking || nd.e.CurrentVote().Leader != leader {
 			return 0, false
 		}
 	}
