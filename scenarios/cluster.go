@@ -16,8 +16,9 @@ import (
 type Cluster interface {
 	// Now is the current virtual time.
 	Now() time.Duration
-	// RunUntil advances the world to virtual time t, running every event before it.
-	RunUntil(t time.Duration)
+	// RunUntil advances the world to virtual time t, running every event before it. An
+	// error (a step budget exceeded) ends the run; Check then reports it.
+	RunUntil(t time.Duration) error
 	// Servers reports every server's state, ordered by id.
 	Servers() []ServerStatus
 

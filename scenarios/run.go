@@ -80,6 +80,7 @@ type runner struct {
 	lostAt  time.Duration // when the ensemble last lost its leader
 	hadLead bool
 	drifted map[int]bool
+	stopped bool // the world could not advance (Check says why)
 }
 
 // runGuarded runs the phases and turns a panic into the crash verdict: a panic in a
@@ -100,7 +101,9 @@ func (r *runner) runGuarded(o *Options) {
 
 func (r *runner) safetyPhase(o *Options) {
 	for _, ev := range o.Schedule {
-		r.advance(ev.At)
+		if r.advance(ev.At); r.stopped {
+			return
+		}
 		r.apply(ev)
 	}
 	r.advance(o.SafetyFor)
@@ -109,6 +112,9 @@ func (r *runner) safetyPhase(o *Options) {
 // livenessPhase heals every fault (TigerBeetle's liveness mode, FoundationDB's quiet
 // database) and waits for the ensemble to serve again.
 func (r *runner) livenessPhase(o *Options) {
+	if r.stopped {
+		return
+	}
 	r.note("liveness phase: heal network, clear disk faults, restart crashed servers, stop clients")
 	r.c.StartLiveness()
 	r.c.Heal()
@@ -122,7 +128,7 @@ func (r *runner) livenessPhase(o *Options) {
 		}
 	}
 	deadline := r.c.Now() + o.LivenessFor
-	for r.c.Now() < deadline {
+	for r.c.Now() < deadline && !r.stopped {
 		r.step(min(r.c.Now()+pollEvery, deadline))
 		if r.c.Converged() {
 			r.res.Converged = true
@@ -136,6 +142,10 @@ func (r *runner) livenessPhase(o *Options) {
 // outranks a liveness failure.
 func (r *runner) judge() {
 	j := r.c.Check()
+	if j.Verdict == OK && r.stopped {
+		j.Verdict, j.Check = CrashVerdict, "world-stopped"
+		j.Explanation = "the world stopped advancing and the cluster's check did not say why"
+	}
 	if j.Verdict == OK && !r.res.Converged {
 		j.Verdict, j.Check = Liveness, "converge-after-heal"
 		j.Explanation = fmt.Sprintf("after every fault healed the ensemble did not converge within %s: %s",
@@ -144,15 +154,19 @@ func (r *runner) judge() {
 	r.res.Judgement = j
 }
 
-// advance runs the world to t, polling roles on the way.
+// advance runs the world to t, polling roles on the way, unless it stops.
 func (r *runner) advance(t time.Duration) {
-	for r.c.Now() < t {
+	for r.c.Now() < t && !r.stopped {
 		r.step(min(r.c.Now()+pollEvery, t))
 	}
 }
 
 func (r *runner) step(t time.Duration) {
-	r.c.RunUntil(t)
+	if err := r.c.RunUntil(t); err != nil {
+		r.stopped = true
+		r.note(fmt.Sprintf("the world stopped: %v", err))
+		return
+	}
 	r.poll()
 }
 

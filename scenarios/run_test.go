@@ -236,3 +236,31 @@ func ExampleParseSchedule() {
 	// at 18s heal
 	// scenarios: bad.txt:2: unknown event "explode" (want one of crash, restart, pause, partition, heal, clog, fsync-error, disk-full, drift)
 }
+
+// budgeted is a cluster whose world stops advancing at 3 s, as a world that ran out of
+// its step budget does.
+type budgeted struct{ scenarios.Cluster }
+
+func (b budgeted) RunUntil(t time.Duration) error {
+	if t > 3*time.Second {
+		return fmt.Errorf("sim: steps budget exceeded")
+	}
+	return b.Cluster.RunUntil(t)
+}
+
+func TestRunStopsWhenTheWorldStops(t *testing.T) {
+	sc, _ := scenarios.Lookup("three-node-failover")
+	r, err := scenarios.Run(sc.Options(1), func(o *scenarios.Options, w io.Writer) (scenarios.Cluster, error) {
+		c, err := scenariotest.NewToy(o, w)
+		return budgeted{c}, err
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != scenarios.CrashVerdict || r.Check != "world-stopped" || r.End != 3*time.Second {
+		t.Fatalf("verdict %s %q at %s, want crash world-stopped at 3s", r.Verdict, r.Check, r.End)
+	}
+	if tl := r.TimelineString(); !strings.Contains(tl, "the world stopped: sim: steps budget exceeded") || strings.Contains(tl, "liveness phase") {
+		t.Errorf("timeline:\n%s", tl)
+	}
+}

@@ -74,11 +74,12 @@ func (t *Toy) logf(format string, args ...any) {
 func (t *Toy) Now() time.Duration { return t.now }
 
 // RunUntil implements scenarios.Cluster.
-func (t *Toy) RunUntil(end time.Duration) {
+func (t *Toy) RunUntil(end time.Duration) error {
 	for t.now < end {
 		t.now = min(t.now+stepSize, end)
 		t.tick()
 	}
+	return nil
 }
 
 func (t *Toy) tick() {
