@@ -122,7 +122,30 @@ func (t *Tree) InitConfig(data []byte, configVersion, timeMs int64) {
 
 // EnableExtendedTypes turns on ZooKeeper's zookeeper.extendedTypesEnabled: TTL nodes
 // exist (and an ephemeralOwner with top byte 0xff is a TTL marker, not a session).
-func (t *Tree) EnableExtendedTypes() { t.extendedTypes = true }
+// Nodes already in the tree (say, loaded from a snapshot) with such owners move from
+// the ephemerals to the TTL nodes.
+func (t *Tree) EnableExtendedTypes() {
+	t.extendedTypes = true
+	for _, owner := range t.ownerIDs() {
+		if kindOf(owner, true) != kindTTL {
+			continue
+		}
+		for path := range t.ephemerals[owner].m { //det:unordered-ok filling a set
+			t.ttls[path] = struct{}{}
+		}
+		delete(t.ephemerals, owner)
+	}
+}
+
+// ownerIDs returns the sorted keys of the ephemerals map.
+func (t *Tree) ownerIDs() []int64 {
+	ids := make([]int64, 0, len(t.ephemerals))
+	for id := range t.ephemerals { //det:unordered-ok sorted below
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
 
 // ExtendedTypes reports whether TTL nodes are enabled.
 func (t *Tree) ExtendedTypes() bool { return t.extendedTypes }
@@ -267,14 +290,7 @@ func (t *Tree) GetEphemerals(sessionID int64) []string {
 
 // Sessions returns the sorted ids of sessions owning ephemerals.
 func (t *Tree) Sessions() []int64 {
-	ids := make([]int64, 0, len(t.ephemerals))
-	for id, set := range t.ephemerals { //det:unordered-ok sorted below
-		if set.len() > 0 {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.DeleteFunc(t.ownerIDs(), func(id int64) bool { return t.ephemerals[id].len() == 0 })
 }
 
 // Containers returns the sorted paths of container nodes.
