@@ -174,11 +174,19 @@ func (s *Server) finishConnect(cc *clientConn, valid bool) {
 	if valid {
 		resp.TimeoutMs, resp.SessionID, resp.Passwd = cc.timeoutMs, cc.sessionID, sessionPassword(cc.sessionID)
 		cc.state = cOpen
-		s.sess.touch(cc.sessionID, cc.timeoutMs)
+		s.noteTouch(cc)
 	}
 	s.sendClient(cc.conn, resp, 0)
 	if !valid {
 		s.closeClient(cc)
+	}
+}
+
+// noteTouch records client activity for the next PING reply (followers only; the
+// leader touches its tracker directly).
+func (s *Server) noteTouch(cc *clientConn) {
+	if s.follow != nil {
+		s.sess.touch(cc.sessionID, cc.timeoutMs)
 	}
 }
 
@@ -217,9 +225,10 @@ func (s *Server) followerRevalidated(now int64, data []byte) {
 // clientRequest is the per-session FIFO pipeline: writes and syncs go to the leader, reads
 // wait for the session's earlier writes and then run on the local tree.
 func (s *Server) clientRequest(now int64, cc *clientConn, req *cp.Request) {
-	s.sess.touch(cc.sessionID, cc.timeoutMs)
 	if s.lead != nil {
 		s.touchSession(now, cc.sessionID, cc.timeoutMs)
+	} else {
+		s.noteTouch(cc)
 	}
 	if req.Op == cp.OpPing {
 		s.sendClient(cc.conn, &cp.Reply{Xid: cp.XidPing, Zxid: s.db.lastProcessed}, cp.OpPing)
