@@ -313,7 +313,7 @@ func (sh *shell) connect(sid int64) {
 	case !ok:
 		sh.printf("could not connect to server %d within %s of virtual time\n", sid, opWaitLimit)
 	default:
-		sh.printf("connected to server %d, session 0x%x (timeout %dms)\n", sid, cl.Lib().SessionID(), cl.Lib().NegotiatedTimeoutMs())
+		sh.printf("connected to server %d (session timeout %dms)\n", sid, cl.Lib().NegotiatedTimeoutMs())
 	}
 	sh.reportElections()
 }
