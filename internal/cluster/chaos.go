@@ -29,11 +29,17 @@ type ChaosOptions struct {
 	SkipLinearizability bool
 	// Trace receives the run's event trace (nil: none).
 	Trace io.Writer
+	// Mix is the workload's op mix (zero: ChaosMix).
+	Mix Mix
 	// FsyncErrors adds injected fsync failures (EIO) to the fault mix. Off by default: a
 	// server that exits on a failed fsync can leave a log file whose header never reached
 	// the disk, which recovery then refuses (see docs/fidelity/client.md).
 	FsyncErrors bool
 }
+
+// ChaosMix is DefaultMix plus sequential and ephemeral creates.
+var ChaosMix = Mix{Create: 3, SetData: 4, Delete: 2, GetData: 3, Exists: 1, Children: 1, Multi: 1, Sync: 1,
+	Sequential: 2, Ephemeral: 2}
 
 // ChaosResult is one randomized run's outcome.
 type ChaosResult struct {
@@ -68,12 +74,15 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 	if o.Clients <= 0 {
 		o.Clients = 3
 	}
+	if o.Mix.total() == 0 {
+		o.Mix = ChaosMix
+	}
 	res := ChaosResult{Seed: seed}
 	c, err := New(Options{Seed: seed, Config: o.Config, Variant: o.Variant, RestartAfterExit: time.Second, Trace: o.Trace})
 	if err != nil {
 		return res, err
 	}
-	d, err := c.StartWorkload(Workload{Clients: o.Clients, Think: sim.Latency{Min: 5 * sim.Millisecond, Mean: 150 * sim.Millisecond, Jitter: 100 * sim.Millisecond}})
+	d, err := c.StartWorkload(Workload{Clients: o.Clients, Mix: o.Mix, Think: sim.Latency{Min: 5 * sim.Millisecond, Mean: 150 * sim.Millisecond, Jitter: 100 * sim.Millisecond}})
 	if err != nil {
 		return res, err
 	}
@@ -84,6 +93,13 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 	}
 	f.healAll()
 	d.Stop()
+	// Half the clients end their sessions: their closeSession txns must take their
+	// ephemerals with them (checked at the end).
+	for i, cl := range d.Clients() {
+		if i%2 == 1 {
+			cl.Do(func(now int64, lib *client.Client) { lib.Close(now, nil) })
+		}
+	}
 	res.HealedAt = int64(c.Now())
 	timing := c.timing()
 	bound := checker.LivenessBound(timing)
@@ -97,6 +113,7 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 		return res, fmt.Errorf("cluster: chaos seed %d: %w", seed, err)
 	}
 	res.EndAt = int64(c.Now())
+	c.CheckEphemerals()
 	h := c.History()
 	res.Ops = len(h.Ops)
 	res.Report = checker.Check(checker.Input{History: h, Replicas: c.replicas, Final: c.FinalHistories(),
@@ -149,6 +166,25 @@ func (c *Cluster) pendingCalls() int {
 		n += cl.lib.Pending()
 	}
 	return n
+}
+
+// CheckEphemerals hands every running server's ephemeral nodes to the replica checker,
+// which flags any owned by a session whose closeSession already committed.
+func (c *Cluster) CheckEphemerals() {
+	at := int64(c.w.Now())
+	for _, n := range c.nodes {
+		if n.srv == nil {
+			continue
+		}
+		tree := n.srv.Tree()
+		var nodes []checker.EphemeralNode
+		for _, sess := range tree.Sessions() {
+			for _, p := range tree.GetEphemerals(sess) {
+				nodes = append(nodes, checker.EphemeralNode{Path: p, Owner: sess})
+			}
+		}
+		c.replicas.Ephemerals(int(n.sid), n.applied, nodes, at)
+	}
 }
 
 // FinalHistories lists each server's final history as its files hold it (the newest

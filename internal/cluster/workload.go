@@ -27,16 +27,68 @@ type Workload struct {
 	SessionTimeoutMs int32
 }
 
-// Mix weights each kind of call.
+// Mix weights each kind of call. Sequential creates persistent sequential nodes
+// (<group>/q-0000000001, ...); Ephemeral creates ephemeral nodes, which go away with the
+// client's session.
 type Mix struct {
 	Create, SetData, Delete, GetData, Exists, Children, Multi, Sync int
+	Sequential, Ephemeral                                           int
 }
 
 // DefaultMix is write-heavy, with reads of every kind.
 var DefaultMix = Mix{Create: 3, SetData: 4, Delete: 2, GetData: 3, Exists: 1, Children: 1, Multi: 1, Sync: 1}
 
+// call is one kind of call of the mix.
+type call struct {
+	weight int
+	issue  func(d *Driver, k int, now int64, lib *client.Client, key string, payload []byte, cb client.Callback)
+}
+
+func (m Mix) calls() []call {
+	return []call{
+		{m.Create, func(_ *Driver, _ int, now int64, lib *client.Client, key string, p []byte, cb client.Callback) {
+			lib.Create(now, key, p, cp.FlagPersistent, cb)
+		}},
+		{m.SetData, func(d *Driver, _ int, now int64, lib *client.Client, key string, p []byte, cb client.Callback) {
+			lib.Set(now, key, p, d.version(), cb)
+		}},
+		{m.Delete, func(d *Driver, _ int, now int64, lib *client.Client, key string, _ []byte, cb client.Callback) {
+			lib.Delete(now, key, d.version(), cb)
+		}},
+		{m.GetData, func(_ *Driver, _ int, now int64, lib *client.Client, key string, _ []byte, cb client.Callback) {
+			lib.Get(now, key, nil, cb)
+		}},
+		{m.Exists, func(_ *Driver, _ int, now int64, lib *client.Client, key string, _ []byte, cb client.Callback) {
+			lib.Exists(now, key, nil, cb)
+		}},
+		{m.Children, func(d *Driver, k int, now int64, lib *client.Client, _ string, _ []byte, cb client.Callback) {
+			lib.Children(now, d.groupPath(k), nil, cb)
+		}},
+		{m.Multi, func(d *Driver, k int, now int64, lib *client.Client, key string, p []byte, cb client.Callback) {
+			other := d.key(k)
+			lib.Multi(now, []cp.MultiOp{
+				{Op: cp.OpCreate, Body: &cp.CreateRequest{Path: key, Data: p, ACL: cp.OpenACLUnsafe}},
+				{Op: cp.OpSetData, Body: &cp.SetDataRequest{Path: other, Data: append(p, 'm'), Version: -1}},
+			}, cb)
+		}},
+		{m.Sync, func(d *Driver, k int, now int64, lib *client.Client, _ string, _ []byte, cb client.Callback) {
+			lib.Sync(now, d.groupPath(k), cb)
+		}},
+		{m.Sequential, func(d *Driver, k int, now int64, lib *client.Client, _ string, p []byte, cb client.Callback) {
+			lib.Create(now, d.groupPath(k)+"/q-", p, cp.FlagPersistentSequential, cb)
+		}},
+		{m.Ephemeral, func(_ *Driver, _ int, now int64, lib *client.Client, key string, p []byte, cb client.Callback) {
+			lib.Create(now, key+"e", p, cp.FlagEphemeral, cb)
+		}},
+	}
+}
+
 func (m Mix) total() int {
-	return m.Create + m.SetData + m.Delete + m.GetData + m.Exists + m.Children + m.Multi + m.Sync
+	t := 0
+	for _, c := range m.calls() {
+		t += c.weight
+	}
+	return t
 }
 
 // Driver runs a Workload on a cluster.
@@ -122,33 +174,22 @@ func (d *Driver) next(k int) {
 
 // issue makes one call of client k, drawn from the mix.
 func (d *Driver) issue(k int, now int64, lib *client.Client) {
-	m := d.w.Mix
-	key := fmt.Sprintf("%s/k%d", d.groupPath(k), d.rnd.IntN(d.w.KeysPerGroup))
+	key := d.key(k)
 	payload := []byte(fmt.Sprintf("c%d-%d", d.clients[k].id, d.issued))
 	cb := func(client.Result) { d.next(k) }
-	r := d.rnd.IntN(m.total())
-	switch {
-	case r < m.Create:
-		lib.Create(now, key, payload, cp.FlagPersistent, cb)
-	case r < m.Create+m.SetData:
-		lib.Set(now, key, payload, d.version(), cb)
-	case r < m.Create+m.SetData+m.Delete:
-		lib.Delete(now, key, d.version(), cb)
-	case r < m.Create+m.SetData+m.Delete+m.GetData:
-		lib.Get(now, key, nil, cb)
-	case r < m.Create+m.SetData+m.Delete+m.GetData+m.Exists:
-		lib.Exists(now, key, nil, cb)
-	case r < m.Create+m.SetData+m.Delete+m.GetData+m.Exists+m.Children:
-		lib.Children(now, d.groupPath(k), nil, cb)
-	case r < m.Create+m.SetData+m.Delete+m.GetData+m.Exists+m.Children+m.Multi:
-		other := fmt.Sprintf("%s/k%d", d.groupPath(k), d.rnd.IntN(d.w.KeysPerGroup))
-		lib.Multi(now, []cp.MultiOp{
-			{Op: cp.OpCreate, Body: &cp.CreateRequest{Path: key, Data: payload, ACL: cp.OpenACLUnsafe}},
-			{Op: cp.OpSetData, Body: &cp.SetDataRequest{Path: other, Data: append(payload, 'm'), Version: -1}},
-		}, cb)
-	default:
-		lib.Sync(now, d.groupPath(k), cb)
+	r := d.rnd.IntN(d.w.Mix.total())
+	for _, c := range d.w.Mix.calls() {
+		if r < c.weight {
+			c.issue(d, k, now, lib, key, payload, cb)
+			return
+		}
+		r -= c.weight
 	}
+}
+
+// key draws one of client k's group's znodes.
+func (d *Driver) key(k int) string {
+	return fmt.Sprintf("%s/k%d", d.groupPath(k), d.rnd.IntN(d.w.KeysPerGroup))
 }
 
 // version is -1 (any) most of the time, else a small guess, so conditional writes both
