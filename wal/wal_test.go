@@ -334,3 +334,32 @@ func TestReadLogFileStartsAtTheFileStart(t *testing.T) {
 		t.Fatalf("ReadLog(45) starts at %d", it.Txn().Header.Zxid)
 	}
 }
+
+// A batch larger than the preallocation overruns the padded size; the next append pads
+// from the written position, rounded down to a multiple of the step (FilePadding).
+func TestPaddingAfterOverrun(t *testing.T) {
+	fs := newFS(t)
+	l := wal.OpenLog(fs, dir, wal.LogOptions{PreAllocKB: 8})
+	appendAll(t, l, 1, 200, 200) // one batch of about 11 KB: past 16 + 8192
+	written := int64(16)
+	for z := int64(1); z <= 200; z++ {
+		written += wal.RecordSize(txn(z))
+	}
+	b, _ := fs.ReadFile(dir + "/log.1")
+	if int64(len(b)) != written || written <= 16+8192 {
+		t.Fatalf("after the overrun the file is %d bytes, want %d", len(b), written)
+	}
+	appendAll(t, l, 201, 201, 1)
+	b, _ = fs.ReadFile(dir + "/log.1")
+	if want := (written + 8192) / 8192 * 8192; int64(len(b)) != want {
+		t.Fatalf("padded to %d, want %d", len(b), want)
+	}
+	if l.TotalLogSize() != int64(len(b)) || l.LastZxidFlushed() != 201 {
+		t.Fatalf("TotalLogSize %d, LastZxidFlushed %d", l.TotalLogSize(), l.LastZxidFlushed())
+	}
+	l.Roll()
+	l.ResetTotalLogSize()
+	if l.TotalLogSize() != 0 {
+		t.Fatalf("TotalLogSize after roll and reset = %d", l.TotalLogSize())
+	}
+}
