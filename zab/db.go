@@ -49,11 +49,20 @@ func newDatabase(rec Recovered) database {
 
 func (db *database) unapplied() []*entry { return db.pending }
 
+// addCommitted appends to the committedLog; the slice grows to twice the window and is
+// then cut back, so trimming costs O(1) per txn amortized.
 func (db *database) addCommitted(p Proposal) {
-	db.committedLog = append(db.committedLog, p)
-	if len(db.committedLog) > committedLogMax {
-		db.committedLog = append(db.committedLog[:0:0], db.committedLog[1:]...)
+	if len(db.committedLog) >= 2*committedLogMax {
+		n := copy(db.committedLog, db.committedLog[len(db.committedLog)-committedLogMax+1:])
+		clear(db.committedLog[n:])
+		db.committedLog = db.committedLog[:n]
 	}
+	db.committedLog = append(db.committedLog, p)
+}
+
+// committed is the committedLog window: the newest ≤500 applied txns.
+func (db *database) committed() []Proposal {
+	return db.committedLog[max(0, len(db.committedLog)-committedLogMax):]
 }
 
 // applyPending applies the pending txn zxid (which must be the head) to the tree.

@@ -251,7 +251,7 @@ func (s *Server) checkEpochAckQuorum(now int64) {
 // syncLearner queues the sync stream (DIFF/TRUNC/SNAP + committed proposals), starts
 // forwarding (outstanding proposals after it) and queues NEWLEADER after it (ZK-3104).
 func (s *Server) syncLearner(now int64, h *learnerHandler) {
-	plan := planSync(h.peerLastZxid, s.db.lastProcessed, s.db.committedLog)
+	plan := planSync(h.peerLastZxid, s.db.lastProcessed, s.db.committed())
 	h.syncMode = plan.mode
 	switch plan.mode {
 	case SyncSnap:

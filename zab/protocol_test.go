@@ -343,3 +343,14 @@ func TestSessionExpiryAfterFailoverDeletesEphemerals(t *testing.T) {
 		}
 	}
 }
+
+func TestCommittedLogKeepsTheNewest500(t *testing.T) {
+	var db database
+	for i := 1; i <= 1234; i++ {
+		db.addCommitted(Proposal{Zxid: int64(i)})
+		c := db.committed()
+		if want := min(i, committedLogMax); len(c) != want || c[len(c)-1].Zxid != int64(i) || c[0].Zxid != int64(i-want+1) {
+			t.Fatalf("after %d txns the window is [%d..%d] (%d), want the newest %d", i, c[0].Zxid, c[len(c)-1].Zxid, len(c), want)
+		}
+	}
+}
