@@ -404,3 +404,16 @@ func TestBudgetExhaustedIsInconclusive(t *testing.T) {
 		t.Fatalf("inconclusive note does not name the partition: %s", rep.Inconclusive[0])
 	}
 }
+
+func TestSessionFIFO(t *testing.T) {
+	// Pipelined writes of one session, both acknowledged, committed out of send order.
+	ops := append(setupRoot(),
+		mk(2, KindCreate, "/t/k/a").at(30, 60).ok(zx(1, 4)),
+		mk(2, KindCreate, "/t/k/b").at(31, 50).ok(zx(1, 3)),
+	)
+	expectFailure(t, Input{History: hist(ops...)}, InvSessionFIFO)
+	// In send order (replies then also come back in order): fine.
+	ops[2].o.ReplyZxid, ops[3].o.ReplyZxid = zx(1, 3), zx(1, 4)
+	ops[2].o.Return, ops[3].o.Return = 50, 60
+	expectOK(t, Input{History: hist(ops...)})
+}

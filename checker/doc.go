@@ -18,7 +18,8 @@
 //     R1 per session, reply zxids never go backwards in receive order, across reconnects;
 //     R2 a read or sync answers at or after every acknowledged write its session sent
 //     before it (writes with unknown outcome are excluded: one in flight on a dead
-//     connection may commit after later requests sent on a new connection);
+//     connection may commit after later requests sent on a new connection), and its
+//     acknowledged writes commit in the order they were sent (FIFO client order);
 //     R3 a read is the committed state at its reply zxid: getData's value is what the
 //     write at its mzxid wrote and no acknowledged write to the path lies between its
 //     mzxid and the reply zxid; NoNode and getChildren agree with the acknowledged

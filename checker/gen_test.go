@@ -54,6 +54,7 @@ type gstore struct {
 	zxid     int64
 	epoch    int64
 	writes   int
+	assigned []int64 // every zxid handed out, increasing
 }
 
 func (s *gstore) cur(path string) gversion {
@@ -103,7 +104,17 @@ func (s *gstore) nextZxid(cfg *genConfig) int64 {
 		s.zxid = s.epoch << 32
 	}
 	s.zxid++
+	s.assigned = append(s.assigned, s.zxid)
 	return s.zxid
+}
+
+// servable picks a zxid a replica may stand at: an assigned one, at least lo.
+func (s *gstore) servable(rnd *rand.Rand, lo int64) int64 {
+	i := sort.Search(len(s.assigned), func(k int) bool { return s.assigned[k] >= lo })
+	if i == len(s.assigned) {
+		return lo
+	}
+	return s.assigned[i+rnd.IntN(len(s.assigned)-i)]
 }
 
 func (s *gstore) statOf(v gversion) *Stat {
@@ -581,7 +592,7 @@ func multiFailure(n, failAt int, code clientproto.ErrCode) []SubResult {
 func (g *gen) serveRead(o *Op, c *genClient) {
 	srv := o.Server
 	lo := max(g.applied[srv], c.lastSeen)
-	z := g.between(lo, g.st.zxid)
+	z := g.st.servable(g.rnd, lo)
 	g.applied[srv] = z
 	o.ReplyZxid, o.Outcome = z, OutcomeOK
 	if o.Kind == KindSync {

@@ -258,7 +258,7 @@ func sessionReply(o *Op) bool {
 
 // checkSessions is R1 (reply zxids never go backwards in a session, in receive order,
 // across reconnects) and R2 (a read or sync answers at or after every acknowledged write
-// its session sent before it).
+// its session sent before it; acknowledged writes commit in the order they were sent).
 func checkSessions(h *History) []Failure {
 	bySession := map[int64][]int{}
 	var sessions []int64
@@ -309,7 +309,13 @@ func readYourWrites(h *History, ops []int) []Failure {
 				Explanation: fmt.Sprintf("#%d was sent after its session's acknowledged write #%d (zxid 0x%x) but answered at 0x%x: %s",
 					i, lastWrite, writeZxid(&h.Ops[lastWrite]), o.ReplyZxid, o.Describe())}}
 		}
-		if z := writeZxid(o); z > 0 && (lastWrite < 0 || z > writeZxid(&h.Ops[lastWrite])) {
+		z := writeZxid(o)
+		if z > 0 && lastWrite >= 0 && z <= writeZxid(&h.Ops[lastWrite]) {
+			return []Failure{{Invariant: InvSessionFIFO, Ops: []int{lastWrite, i}, Zxid: z,
+				Explanation: fmt.Sprintf("#%d was sent after its session's acknowledged write #%d (zxid 0x%x) but committed before it, at 0x%x: %s",
+					i, lastWrite, writeZxid(&h.Ops[lastWrite]), z, o.Describe())}}
+		}
+		if z > 0 {
 			lastWrite = i
 		}
 	}

@@ -41,6 +41,7 @@ const (
 	InvZxidRealTime      = "W2-zxid-real-time"     // a write that returned before another began has a smaller zxid
 	InvMonotonicSession  = "R1-session-monotonic"  // per session, reply zxids never go backwards
 	InvReadYourWrites    = "R2-read-your-writes"   // a read sees its session's acknowledged writes
+	InvSessionFIFO       = "R2-session-fifo"       // a session's acknowledged writes commit in send order
 	InvReadSnapshot      = "R3-read-is-snapshot"   // a read is the committed state at its reply zxid
 	InvNoFutureReads     = "R4-no-future-reads"    // a read never shows a write invoked after it returned
 	InvOneLeaderPerEpoch = "one-leader-per-epoch"  // at most one established leader per epoch
@@ -98,10 +99,10 @@ type Stats struct {
 }
 
 // Failed reports whether any failure was found.
-func (r *Report) Failed() bool { return len(r.Failures) > 0 }
+func (r Report) Failed() bool { return len(r.Failures) > 0 }
 
 // Has reports whether a failure of the named invariant was found.
-func (r *Report) Has(invariant string) bool {
+func (r Report) Has(invariant string) bool {
 	for _, f := range r.Failures {
 		if f.Invariant == invariant {
 			return true
@@ -111,7 +112,7 @@ func (r *Report) Has(invariant string) bool {
 }
 
 // String renders the verdict, every failure and every inconclusive check.
-func (r *Report) String() string {
+func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
 	for _, f := range r.Failures {
