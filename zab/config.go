@@ -140,8 +140,16 @@ type property struct {
 // The syntax is Java's properties format as ZooKeeper reads it (comments with # or !,
 // key=value, key:value or "key value", backslash continuation lines and escapes), with
 // keys and values trimmed. Unlike ZooKeeper, a key given twice is an error (Java keeps the
-// last silently), and a key that is neither modeled nor in IgnoredConfigKeys is an error
+// last silently), and a key that is neither modeled nor in IgnoredConfigKeys() is an error
 // (ZooKeeper turns unknown keys into system properties "zookeeper.<key>").
+//
+// Rules kept from QuorumPeerConfig: dataDir is required and dataLogDir defaults to it;
+// tickTime defaults to 3000 ms; min/maxSessionTimeout default to 2×/20× tickTime and min
+// must not exceed max; initLimit and syncLimit are required once more than one
+// participant is configured (standalone mode needs neither); clientPortAddress needs
+// clientPort; observers need at least two participants; snapCount is raised to 2 and
+// autopurge.snapRetainCount to 3. Every error is a *ConfigError naming the file, the line
+// when one line is at fault, the key and what is wrong.
 func ParseConfig(r io.Reader, name string) (*Config, error) {
 	props, err := readProperties(r, name)
 	if err != nil {
