@@ -339,3 +339,64 @@ func TestTreeJSONEscapesLikePython(t *testing.T) {
 		t.Fatalf("round trip: %v %v", back, err)
 	}
 }
+
+// TestFastForwardAppliesLoggedTxns: a follower's tree can lag its log (txns logged but
+// not yet committed); leaving the quorum, ZooKeeper applies everything logged
+// (fastForwardDataBase, ZK-2845).
+func TestFastForwardAppliesLoggedTxns(t *testing.T) {
+	db := newDB(memfs.New(), 1000000)
+	db.Load(zkdb.LoadOptions{})
+	run(t, db, 1, 20, 5)
+	for z := int64(21); z <= 27; z++ {
+		db.Append(workEntry(z))
+	}
+	db.Commit()
+	if db.LastProcessedZxid() != 20 {
+		t.Fatalf("tree at %d before fast-forward", db.LastProcessedZxid())
+	}
+	rep, err := db.FastForward()
+	if err != nil || rep.TxnsReplayed != 7 || db.LastProcessedZxid() != 27 || !bytes.Equal(dbJSON(t, db), modelJSON(t, 27)) {
+		t.Fatalf("fast-forward: %+v %v, at %d", rep, err, db.LastProcessedZxid())
+	}
+	if to, ok := db.SessionTimeout(0x102); !ok || to != 5000 {
+		t.Fatalf("session 0x102 (created at zxid 21 by the fast-forward): %d %v", to, ok)
+	}
+}
+
+func TestPurgeAndEpochWrites(t *testing.T) {
+	fs := memfs.New()
+	db := newDB(fs, 20)
+	db.Load(zkdb.LoadOptions{})
+	run(t, db, 1, 200, 4)
+	before, _ := fs.ReadDir("data/version-2")
+	removed, err := db.Purge(3)
+	if err != nil || len(removed) == 0 {
+		t.Fatalf("purge removed %v, %v", removed, err)
+	}
+	after, _ := fs.ReadDir("data/version-2")
+	snaps := 0
+	for _, n := range after {
+		if strings.HasPrefix(n, "snapshot.") {
+			snaps++
+		}
+	}
+	if snaps != 3 || len(after) >= len(before) {
+		t.Fatalf("after purge: %v", after)
+	}
+	re := newDB(fs, 20)
+	if _, err := re.Load(zkdb.LoadOptions{}); err != nil || !bytes.Equal(dbJSON(t, re), modelJSON(t, 200)) {
+		t.Fatalf("recovery after purge: %v", err)
+	}
+	if _, err := db.Purge(2); err == nil {
+		t.Fatal("snapRetainCount 2 accepted")
+	}
+	if err := db.SetAcceptedEpoch(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCurrentEpoch(3); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := db.LoadEpochs(); err != nil || e != (wal.Epochs{Accepted: 4, Current: 3}) {
+		t.Fatalf("epochs %+v %v", e, err)
+	}
+}
