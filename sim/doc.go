@@ -73,7 +73,9 @@
 //     Data sent across a cut is held, as TCP keeps retransmitting it, and flows in order
 //     after Heal unless its connection breaks first. A partition never breaks a
 //     connection by itself: the application's own timeouts do (see docs/fidelity/sim.md).
-//   - Clog(from, to, d) stalls one direction of a link for d, then flushes in order.
+//   - Clog(from, to, d) stalls one direction of a link for d, then flushes in order;
+//     ClogHost(h, d) clogs all of a host's links; Swizzle(hosts, d) runs FoundationDB's
+//     swizzle clogging (about half the hosts clogged and unclogged in scrambled order).
 //   - Break(c) breaks a connection as a network failure would: in-flight data both ways is
 //     lost; each end learns (ErrReset) after its own drawn delay, or — with probability
 //     NetOptions.HalfOpenProb — not until it next sends (a half-open connection).
@@ -142,7 +144,8 @@
 //	NetOptions         Latency, ConnectTimeout, HalfOpenProb, BreakNoticeMax
 //	DiskOptions        FsyncLatency, CapacityBytes, StrictDirSync, CrashKeepProb,
 //	                   CrashDropProb, WritebackInterval
-//	at run time        Partition, PartitionOneWay, Isolate, Heal, Clog, Break,
+//	at run time        Partition, PartitionOneWay, Isolate, Heal, Clog, ClogHost,
+//	                   Swizzle, Break,
 //	                   SetLatency; Crash, CrashWith, Restart, Pause, Resume, JumpClock,
 //	                   SetClockDrift; Disk.Inject, RemoveFault, ClearFaults
 package sim

@@ -307,3 +307,43 @@ func TestDeadConnectionsAreForgotten(t *testing.T) {
 		t.Fatalf("%d links kept after 500 broken connections", len(r.n.links))
 	}
 }
+
+func TestSwizzleClogsPickedHostsWithinTheWindow(t *testing.T) {
+	r := newNetRig(t, 5, quietNet())
+	start := r.w.Now()
+	picked := r.n.Swizzle(r.w.Hosts(), 10*Second)
+	if len(picked) == 0 || len(picked) > 5 {
+		t.Fatalf("picked %v", picked)
+	}
+	clogged := map[HostID]bool{}
+	for range 100 {
+		r.w.RunFor(100 * Millisecond)
+		for _, h := range picked {
+			for _, o := range r.w.Hosts() {
+				if o != h && !r.n.Connected(h, o) {
+					clogged[h] = true
+				}
+			}
+		}
+		for _, x := range r.w.Hosts() {
+			for _, y := range r.w.Hosts() {
+				if !slices.Contains(picked, x) && !slices.Contains(picked, y) && !r.n.Connected(x, y) {
+					t.Fatalf("link %d->%d between unpicked hosts is clogged", x, y)
+				}
+			}
+		}
+	}
+	if len(clogged) != len(picked) {
+		t.Fatalf("clogged %v, picked %v", clogged, picked)
+	}
+	if r.w.Now().Sub(start) < 10*Second {
+		t.Fatal("test ran short")
+	}
+	for _, a := range r.w.Hosts() {
+		for _, b := range r.w.Hosts() {
+			if !r.n.Connected(a, b) {
+				t.Fatalf("link %d->%d still clogged after the swizzle window", a, b)
+			}
+		}
+	}
+}

@@ -65,6 +65,7 @@ var noteFields = map[string][3]string{
 	"net.cut":         {"from", "to"},
 	"net.heal":        {},
 	"net.clog":        {"from", "to", "for"},
+	"net.swizzle":     {"hosts", "for"},
 	"disk.create":     {"host", "inode"},
 	"disk.remove":     {"host", "inode"},
 	"disk.rename":     {"host", "inode"},
