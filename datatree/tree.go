@@ -319,9 +319,11 @@ func (t *Tree) walk(path string, javaOrder bool, visit func(path string, n *node
 	if path == RootPath {
 		prefix = "/"
 	}
-	children := sortedKeys(n.children.m)
+	var children []string
 	if javaOrder {
 		children = n.children.ordered(javaStringHash)
+	} else {
+		children = sortedKeys(n.children.m)
 	}
 	for _, c := range children {
 		t.walk(prefix+c, javaOrder, visit)
