@@ -166,30 +166,21 @@ func (w *scratch) apply(sub SubOp, session, z int64) (clientproto.ErrCode, strin
 	switch sub.Kind {
 	case KindCreate:
 		return w.create(sub, session, z)
-	case KindDelete:
-		v := w.get(sub.Path)
-		switch {
-		case !v.exists:
-			return clientproto.ErrNoNode, ""
-		case sub.Version != -1 && sub.Version != v.version:
-			return clientproto.ErrBadVersion, ""
-		case v.kids > 0:
-			return clientproto.ErrNotEmpty, ""
-		}
+	}
+	v := w.get(sub.Path)
+	switch {
+	case !v.exists:
+		return clientproto.ErrNoNode, ""
+	case sub.Version != -1 && sub.Version != v.version:
+		return clientproto.ErrBadVersion, ""
+	case sub.Kind == KindDelete && v.kids > 0:
+		return clientproto.ErrNotEmpty, ""
+	case sub.Kind == KindDelete:
 		w.set(sub.Path, gversion{childCount: v.childCount})
 		w.child(sub.Path, false)
-	case KindSetData, KindCheck:
-		v := w.get(sub.Path)
-		switch {
-		case !v.exists:
-			return clientproto.ErrNoNode, ""
-		case sub.Version != -1 && sub.Version != v.version:
-			return clientproto.ErrBadVersion, ""
-		}
-		if sub.Kind == KindSetData {
-			v.data, v.version, v.mzxid = string(sub.Data), v.version+1, z
-			w.set(sub.Path, v)
-		}
+	case sub.Kind == KindSetData:
+		v.data, v.version, v.mzxid = string(sub.Data), v.version+1, z
+		w.set(sub.Path, v)
 	}
 	return clientproto.ErrOK, ""
 }

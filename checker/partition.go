@@ -174,9 +174,28 @@ func buildPartitions(h *History, oracle *Replicas) ([]*partition, buildStats) {
 	f := collectFacts(h, lin)
 	st.resolved += resolveUnknown(h, lin)
 	tl := newTimeline(lin)
-	uf := &unionFind{parent: map[string]string{}}
-	var kept []linked
-	cutAll := map[string]bool{}
+	kept, cutAll := linkAll(lin, f, &st)
+	kept, st.dropped = pruneUnobservable(kept, st.dropped)
+	groups := groupLinked(kept)
+	var parts []*partition
+	spans := sessionSpans(h)
+	for _, g := range groups {
+		if hasContainer(g.p, f) {
+			st.skipped++
+			continue
+		}
+		finishPartition(g.p, h, spans, tl, g.nodes, g.cuts, cutAll)
+		st.linOps += len(g.p.ops)
+		parts = append(parts, g.p)
+	}
+	return parts, st
+}
+
+// linkAll computes every write's keys, leaving out the unknown writes that fail wherever
+// placed and the writes on possible phantom names. cutAll collects every parent some op
+// was cut from.
+func linkAll(lin []*linOp, f *pathFacts, st *buildStats) (kept []linked, cutAll map[string]bool) {
+	cutAll = map[string]bool{}
 	for _, lo := range lin {
 		if lo.unknown && f.neverEffective(lo.op) {
 			st.dropped++
@@ -188,52 +207,51 @@ func buildPartitions(h *History, oracle *Replicas) ([]*partition, buildStats) {
 		}
 		keys, cutFrom := opLinks(lo, f)
 		for _, c := range cutFrom {
-			cutAll[c] = true // even if lo is pruned below: its child is not partition-local
+			cutAll[c] = true // even if lo is pruned later: its child is not partition-local
 		}
 		kept = append(kept, linked{lo, keys, cutFrom})
 	}
-	kept, st.dropped = pruneUnobservable(kept, st.dropped)
+	return kept, cutAll
+}
+
+// group is one connected component of linked writes, with the node paths it models and
+// the stable parents its ops were cut from.
+type group struct {
+	p     *partition
+	nodes map[string]bool
+	cuts  map[string]bool
+}
+
+// groupLinked returns the connected components of the writes' keys, in the order of their
+// first op.
+func groupLinked(kept []linked) []*group {
+	uf := &unionFind{parent: map[string]string{}}
 	for _, l := range kept {
 		for _, k := range l.keys[1:] {
 			uf.union(l.keys[0], k)
 		}
 	}
-	byRoot := map[string]*partition{}
-	var order []string
-	nodeKeys := map[string]map[string]bool{}
-	cuts := map[string]map[string]bool{}
+	byRoot := map[string]*group{}
+	var out []*group
 	for _, l := range kept {
 		root := uf.find(l.keys[0])
-		p := byRoot[root]
-		if p == nil {
-			p = &partition{}
-			byRoot[root] = p
-			order = append(order, root)
-			nodeKeys[root], cuts[root] = map[string]bool{}, map[string]bool{}
+		g := byRoot[root]
+		if g == nil {
+			g = &group{p: &partition{}, nodes: map[string]bool{}, cuts: map[string]bool{}}
+			byRoot[root] = g
+			out = append(out, g)
 		}
-		p.ops = append(p.ops, l.lo)
+		g.p.ops = append(g.p.ops, l.lo)
 		for _, k := range l.keys {
 			if strings.HasPrefix(k, "n:") {
-				nodeKeys[root][k[2:]] = true
+				g.nodes[k[2:]] = true
 			}
 		}
 		for _, c := range l.cutFrom {
-			cuts[root][c] = true
+			g.cuts[c] = true
 		}
 	}
-	var parts []*partition
-	spans := sessionSpans(h)
-	for _, root := range order {
-		p := byRoot[root]
-		if hasContainer(p, f) {
-			st.skipped++
-			continue
-		}
-		finishPartition(p, h, spans, tl, nodeKeys[root], cuts[root], cutAll)
-		st.linOps += len(p.ops)
-		parts = append(parts, p)
-	}
-	return parts, st
+	return out
 }
 
 // linked is a write with the keys it touches and the stable parents it is cut from.
