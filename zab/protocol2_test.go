@@ -193,3 +193,36 @@ func TestLeavingFollowerFastForwardsToItsLog(t *testing.T) {
 			st.LastProcessedZxid, hasNode(w.servers[f], "/ff"), zxid)
 	}
 }
+
+func TestLearnerNotAckingWithinSyncLimitIsDropped(t *testing.T) {
+	w := servingWorld(t, "")
+	l, f := w.leader(), aFollower(w)
+	w.disks[f].manual = true // f keeps answering PINGs but never finishes an fsync
+	w.connectClient(l, 610, 30000)
+	proposedAt := w.now
+	learnerConn := ConnID(-1)
+	for c, h := range w.servers[l].lead.learners { //det:unordered-ok looking for one sid
+		if h.sid == f {
+			learnerConn = c
+		}
+	}
+	mark := len(w.effects[l])
+	dropped := func() bool {
+		for _, e := range w.effects[l][mark:] {
+			if c, ok := e.(CloseConn); ok && c.Conn == learnerConn {
+				return true
+			}
+		}
+		return false
+	}
+	w.runFor(5*tickNs - 2*tickNs/2) // 9 s: PINGs keep its deadline fresh, the proposal is 9 s old
+	if dropped() {
+		t.Fatal("learner dropped before syncLimit×tickTime")
+	}
+	if !w.runUntil(2*tickNs, dropped) {
+		t.Fatalf("learner with a %d ms old un-ACKed proposal still connected\n%s", (w.now-proposedAt)/msNs, w.dump())
+	}
+	if w.servers[l].Mode() != Leading {
+		t.Error("the leader still has a quorum (itself and the other follower) and must keep leading")
+	}
+}
