@@ -226,3 +226,26 @@ func TestLearnerNotAckingWithinSyncLimitIsDropped(t *testing.T) {
 		t.Error("the leader still has a quorum (itself and the other follower) and must keep leading")
 	}
 }
+
+func TestGroupCommitBatchesAtMost1000(t *testing.T) {
+	w := servingWorld(t, "snapCount=100000\n")
+	l := w.leader()
+	w.connectClient(l, 620, 30000)
+	mark := len(w.effects[l])
+	for i := int32(1); i <= 1500; i++ { // all arrive while the first fsync is in flight
+		w.run(l, w.servers[l].OnClientMessage(w.now, 620, createReq(i, fmt.Sprintf("/g%d", i), "x")))
+	}
+	w.runFor(100 * msNs)
+	var sizes []int
+	for _, e := range w.effects[l][mark:] {
+		if a, ok := e.(AppendTxns); ok {
+			sizes = append(sizes, len(a.Entries))
+		}
+	}
+	if fmt.Sprint(sizes) != "[1 1000 499]" {
+		t.Errorf("leader batches %v, want [1 1000 499]", sizes)
+	}
+	if n := w.servers[l].Tree().NodeCount(); n < 1500 {
+		t.Errorf("only %d nodes after 1500 creates", n)
+	}
+}
