@@ -1,0 +1,94 @@
+package cluster
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/zabsim/zabsim/sim"
+	"github.com/zabsim/zabsim/zab"
+	"github.com/zabsim/zabsim/zab/client"
+	cp "github.com/zabsim/zabsim/zab/clientproto"
+)
+
+// TestTruncLostOnPowerLoss pins a finding: a deposed leader logs proposals nobody else
+// has; when it rejoins, the new leader sends TRUNC and it cuts them from its log — but
+// the cut is not fsynced (ZooKeeper's FileTxnLog.truncate sets the file length and
+// closes it), and the log is rolled by the snapshot that follows, so nothing syncs that
+// file again. A power loss then brings the truncated txns back, and the server's history
+// again contains txns the ensemble never committed (the seed-5037 divergence of the soak).
+func TestTruncLostOnPowerLoss(t *testing.T) {
+	c := converged(t, 21)
+	old, _ := c.Leader()
+	var others []int64
+	for _, sid := range c.ServerIDs() {
+		if sid != old {
+			others = append(others, sid)
+		}
+	}
+	cl, _ := c.AddClient(ClientOptions{Servers: []int64{old}})
+	if r := mustCall(t, c, cl, func(now int64, lib *client.Client, cb client.Callback) {
+		lib.Create(now, "/t", []byte("x"), cp.FlagPersistent, cb)
+	}); r.Err != cp.ErrOK {
+		t.Fatalf("create: %v", r.Err)
+	}
+	// Cut the leader off from its followers (not from its client) and give it writes it
+	// logs but can never commit.
+	c.Partition([]int64{old}, others)
+	for i := 0; i < 3; i++ {
+		cl.Do(func(now int64, lib *client.Client) { lib.Set(now, "/t", []byte{byte('a' + i)}, -1, nil) })
+	}
+	if err := c.waitFor("a new leader", func() bool { l, ok := c.Leader(); return ok && l != old }); err != nil {
+		t.Fatal(err)
+	}
+	uncommitted := c.loggedAfter(t, old, c.Status(others[0]).AppliedZxid)
+	if len(uncommitted) == 0 {
+		t.Fatalf("the deposed leader logged nothing beyond the new leader's history")
+	}
+	truncated := false
+	c.afterEffect = func(sid int64, e zab.Effect) {
+		if _, ok := e.(zab.Truncate); ok && sid == old {
+			truncated = true
+		}
+	}
+	c.Heal()
+	if err := c.waitFor("the old leader to be truncated and synced", func() bool {
+		s := c.Status(old)
+		return truncated && s.Serving && s.Mode == ModeFollowing
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if back := c.intersect(c.loggedAfter(t, old, 0), uncommitted); len(back) != 0 {
+		t.Fatalf("TRUNC left %x in the log before any crash", back)
+	}
+	c.CrashWith(old, sim.CrashDrop)
+	c.Restart(old)
+	if back := c.intersect(c.loggedAfter(t, old, 0), uncommitted); len(back) == 0 {
+		t.Fatalf("the truncation of %x survived the power loss: the finding no longer reproduces", uncommitted)
+	}
+}
+
+// loggedAfter lists the zxids above zxid in server sid's log files.
+func (c *Cluster) loggedAfter(t *testing.T, sid, zxid int64) []int64 {
+	t.Helper()
+	_, zxids, err := c.node(sid).store.finalHistory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, z := range zxids {
+		if z > zxid {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+func (c *Cluster) intersect(a, b []int64) []int64 {
+	var out []int64
+	for _, z := range a {
+		if slices.Contains(b, z) {
+			out = append(out, z)
+		}
+	}
+	return out
+}
