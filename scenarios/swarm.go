@@ -32,10 +32,20 @@ type FaultMix struct {
 }
 
 // SwarmOptions draws a swarm run's options from the seed.
-func SwarmOptions(seed uint64) *Options {
+func SwarmOptions(seed uint64) *Options { return swarmOptions("swarm", seed, 0) }
+
+// Swarm3Options is the swarm with three servers: everything else is drawn as in
+// SwarmOptions. It is the shape the throughput figure is quoted for.
+func Swarm3Options(seed uint64) *Options { return swarmOptions("swarm3", seed, 3) }
+
+// swarmOptions draws a swarm run; servers > 0 fixes the ensemble size.
+func swarmOptions(name string, seed uint64, servers int) *Options {
 	r := newRand(seed, streamSwarm)
-	o := &Options{Scenario: "swarm", Seed: seed}
+	o := &Options{Scenario: name, Seed: seed}
 	o.Config = drawConfig(r)
+	if servers > 0 {
+		o.Config.Servers = servers
+	}
 	o.Workload = drawWorkload(r, o.Config.Servers)
 	o.Network = Network{
 		LatencyMin:  time.Duration(100+r.IntN(1900)) * time.Microsecond,
