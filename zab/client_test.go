@@ -1,6 +1,7 @@
 package zab
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -294,5 +295,27 @@ func TestFollowerPingRepliesKeepSessionsAlive(t *testing.T) {
 	// Silence: the leader expires it within the timeout rounded up to the next tick.
 	if !w.runUntil(4000*msNs+2*tickNs, func() bool { return w.servers[f].Status().Sessions == 0 }) {
 		t.Fatalf("silent session not expired\n%s", w.dump())
+	}
+}
+
+func TestSyncThroughFollowerAnswersAfterEarlierCommits(t *testing.T) {
+	w := servingWorld(t, "")
+	l, f := w.leader(), aFollower(w)
+	w.connectClient(l, 830, 10000)
+	w.connectClient(f, 831, 10000)
+	// A write through the leader whose COMMIT the follower gets late: the follower's
+	// sync must not answer before it applied it.
+	w.run(l, w.servers[l].OnClientMessage(w.now, 830, createReq(1, "/s", "x")))
+	w.run(f, w.servers[f].OnClientMessage(w.now, 831, &cp.Request{Xid: 1, Op: cp.OpSync, Body: &cp.SyncRequest{Path: "/s"}}))
+	w.run(f, w.servers[f].OnClientMessage(w.now, 831, &cp.Request{Xid: 2, Op: cp.OpExists, Body: &cp.PathWatchRequest{Path: "/s"}}))
+	w.runFor(50 * msNs)
+	var got []string
+	for _, m := range w.clientMsgs(f, 831) {
+		if r, ok := m.(*cp.Reply); ok && r.Xid > 0 {
+			got = append(got, fmt.Sprintf("%d:%v", r.Xid, r.Err))
+		}
+	}
+	if strings.Join(got, " ") != fmt.Sprintf("1:%v 2:%v", cp.ErrOK, cp.ErrOK) {
+		t.Errorf("sync then exists on the follower: %v, want both OK in order (the exists sees /s)", got)
 	}
 }
