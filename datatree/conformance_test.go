@@ -200,14 +200,14 @@ func (r *replayer) run(l *traceLine) (answer, error) {
 	var a answer
 	switch l.Op {
 	case "getData":
-		data, st, code := r.tree.GetData(l.Path, 0)
+		data, st, code := r.tree.GetData(l.Path, NoWatch)
 		a.Err, a.Stat = codeName(code), r.stat(st)
 		if code == OK {
 			s := string(data)
 			a.ResultData = &s
 		}
 	case "exists":
-		st, code := r.tree.Exists(l.Path, 0)
+		st, code := r.tree.Exists(l.Path, NoWatch)
 		a.Err = "OK"
 		if code == NoNode {
 			a.Err = "OK(absent)"
@@ -215,7 +215,7 @@ func (r *replayer) run(l *traceLine) (answer, error) {
 			a.Stat = r.stat(st)
 		}
 	case "getChildren":
-		children, st, code := r.tree.GetChildren(l.Path, 0)
+		children, st, code := r.tree.GetChildren(l.Path, NoWatch)
 		a.Err, a.Stat = codeName(code), r.stat(st)
 		if len(children) > 0 {
 			a.Children = children

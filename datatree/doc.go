@@ -61,7 +61,7 @@
 // # Watches
 //
 // A [WatcherID] names the receiver (ZooKeeper's watcher is the connection; the server
-// maps ids to sessions). GetData and GetChildren with a non-zero watcher leave a one-shot
+// maps ids to sessions; [NoWatch] asks for none). GetData and GetChildren with a watcher leave a one-shot
 // watch if the node exists; Exists leaves one even if it does not. [Tree.AddWatch] adds
 // the 3.6+ persistent and persistent-recursive watches; [Tree.SetWatches] re-registers
 // a reconnecting client's watches and returns the events it missed; [Tree.RemoveWatcher]

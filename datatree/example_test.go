@@ -38,7 +38,7 @@ func Example() {
 	r = write(datatree.Request{Type: datatree.OpDelete, SessionID: session, Path: "/q", Version: 7}, 3)
 	fmt.Println(r.Err) // a wrong version beats NOTEMPTY; the zxid is consumed all the same
 
-	children, stat, _ := tree.GetChildren("/q", 0)
+	children, stat, _ := tree.GetChildren("/q", datatree.NoWatch)
 	fmt.Println(children, stat.Cversion, stat.NumChildren, tree.LastProcessedZxid())
 
 	write(datatree.Request{Type: datatree.OpCloseSession, SessionID: session}, 4)

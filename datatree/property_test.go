@@ -166,7 +166,7 @@ func (m *model) view() map[string]modelView {
 func treeView(t *Tree) map[string]modelView {
 	out := map[string]modelView{}
 	for _, p := range t.Paths() {
-		data, s, _ := t.GetData(p, 0)
+		data, s, _ := t.GetData(p, NoWatch)
 		out[p] = modelView{Data: string(data), Czxid: s.Czxid, Mzxid: s.Mzxid, Pzxid: s.Pzxid, Version: s.Version,
 			Cversion: s.Cversion, Aversion: s.Aversion, Owner: s.EphemeralOwner, NumChildren: s.NumChildren}
 	}

@@ -36,16 +36,16 @@ func TestReads(t *testing.T) {
 	if acl, _, _ := tree.GetACL(ConfigPath); !slices.Equal(acl, ReadACLUnsafe) {
 		t.Errorf("config ACL = %v", acl)
 	}
-	if _, st, _ := tree.GetData(ConfigPath, 0); st.Aversion != -1 {
+	if _, st, _ := tree.GetData(ConfigPath, NoWatch); st.Aversion != -1 {
 		t.Errorf("config aversion %d, want -1", st.Aversion)
 	}
-	if _, st, _ := tree.GetChildren("/zookeeper", 0); st.Cversion != -2 || st.NumChildren != 2 {
+	if _, st, _ := tree.GetChildren("/zookeeper", NoWatch); st.Cversion != -2 || st.NumChildren != 2 {
 		t.Errorf("/zookeeper client cversion %d with %d children, want -2 and 2", st.Cversion, st.NumChildren)
 	}
 	w.set("/a")
-	data, _, _ := tree.GetData("/a", 0)
+	data, _, _ := tree.GetData("/a", NoWatch)
 	data[0] = 'X'
-	if again, _, _ := tree.GetData("/a", 0); string(again) != "v" {
+	if again, _, _ := tree.GetData("/a", NoWatch); string(again) != "v" {
 		t.Errorf("GetData handed out the tree's own slice: now %q", again)
 	}
 }
@@ -67,7 +67,7 @@ func TestLoadedTTLNodes(t *testing.T) {
 	if !slices.Equal(loaded.TTLs(), []string{"/t"}) || len(loaded.Sessions()) != 0 {
 		t.Fatalf("after enabling: ttls %v sessions %v", loaded.TTLs(), loaded.Sessions())
 	}
-	if _, st, _ := loaded.GetData("/t", 0); st.EphemeralOwner != 0 {
+	if _, st, _ := loaded.GetData("/t", NoWatch); st.EphemeralOwner != 0 {
 		t.Fatalf("client sees owner %#x for a TTL node", st.EphemeralOwner)
 	}
 }

@@ -37,7 +37,7 @@ type jsonNode struct {
 func dumpTree(t *Tree) []jsonNode {
 	var out []jsonNode
 	for _, p := range t.Paths() {
-		data, s, _ := t.GetData(p, 0)
+		data, s, _ := t.GetData(p, NoWatch)
 		out = append(out, jsonNode{Path: p, DataB64: base64.StdEncoding.EncodeToString(data),
 			Czxid: s.Czxid, Mzxid: s.Mzxid, Pzxid: s.Pzxid, Ctime: s.Ctime, Mtime: s.Mtime,
 			Version: s.Version, Cversion: s.Cversion, Aversion: s.Aversion,

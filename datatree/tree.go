@@ -210,23 +210,23 @@ func (t *Tree) SetSnapshotDigest(d ZxidDigest) {
 // DigestMismatches counts digest mismatches seen so far (digest_mismatches_count).
 func (t *Tree) DigestMismatches() int64 { return t.digestMismatches }
 
-// GetData returns a copy of the node's data and its stat, or NoNode. A non-zero watcher
+// GetData returns a copy of the node's data and its stat, or NoNode. A watcher (not NoWatch)
 // leaves a one-shot data watch (only when the node exists, as in ZooKeeper).
 func (t *Tree) GetData(path string, watcher WatcherID) ([]byte, Stat, Code) {
 	n := t.get(path)
 	if n == nil {
 		return nil, Stat{}, NoNode
 	}
-	if watcher != 0 {
+	if watcher >= 0 {
 		t.dataWatches.add(canonical(path), watcher, watchStandard)
 	}
 	return slices.Clone(n.data), n.clientStat(t.extendedTypes), OK
 }
 
-// Exists returns the node's stat, or NoNode. A non-zero watcher leaves a one-shot data
+// Exists returns the node's stat, or NoNode. A watcher (not NoWatch) leaves a one-shot data
 // watch even when the node does not exist (it then fires on NodeCreated).
 func (t *Tree) Exists(path string, watcher WatcherID) (Stat, Code) {
-	if watcher != 0 {
+	if watcher >= 0 {
 		t.dataWatches.add(canonical(path), watcher, watchStandard)
 	}
 	n := t.get(path)
@@ -236,7 +236,7 @@ func (t *Tree) Exists(path string, watcher WatcherID) (Stat, Code) {
 	return n.clientStat(t.extendedTypes), OK
 }
 
-// GetChildren returns the sorted child names and the node's stat, or NoNode. A non-zero
+// GetChildren returns the sorted child names and the node's stat, or NoNode. A
 // watcher leaves a one-shot child watch when the node exists. (ZooKeeper answers in
 // hash-set order; this tree answers sorted so runs are reproducible.)
 func (t *Tree) GetChildren(path string, watcher WatcherID) ([]string, Stat, Code) {
@@ -244,7 +244,7 @@ func (t *Tree) GetChildren(path string, watcher WatcherID) ([]string, Stat, Code
 	if n == nil {
 		return nil, Stat{}, NoNode
 	}
-	if watcher != 0 {
+	if watcher >= 0 {
 		t.childWatches.add(canonical(path), watcher, watchStandard)
 	}
 	return sortedKeys(n.children.m), n.clientStat(t.extendedTypes), OK

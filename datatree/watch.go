@@ -6,8 +6,12 @@ import (
 )
 
 // WatcherID names whoever will receive a watch event: in ZooKeeper the watcher is the
-// client connection; the server maps this id to its session. 0 means "no watch".
+// client connection; the server maps this id to its session. Any negative id (NoWatch)
+// means "no watch"; 0 is an ordinary id.
 type WatcherID int64
+
+// NoWatch is the watcher to pass to a read that sets no watch.
+const NoWatch WatcherID = -1
 
 // WatchMode is how long a watch lives (WatcherMode).
 type WatchMode uint8
