@@ -32,7 +32,7 @@
 // World.Rand(name) returns a math/rand/v2 stream that depends only on (seed, name).
 // Each component owns its stream ("server/2", "client/7", "faults"), so one that draws
 // more never reshuffles another's choices. The same name returns the same stream. The
-// world's own streams are named "sim/net" and "sim/disk/<host>".
+// world's own streams are named "sim/net", "sim/disk/<host>" and "sim/buggify/<site>".
 //
 // # Hosts
 //
@@ -130,7 +130,7 @@
 //
 // Every fired event and every network, disk and process action is folded into a running
 // 64-bit hash, World.TraceHash, which is always on and cheap. WithTrace(w) also writes
-// one line per action ("T+1.5ms net.deliver 3 0 120"); WithSchedulerTrace adds a line
+// one line per action ("T+1.5ms net.deliver conn=3 side=0 bytes=120"); WithSchedulerTrace adds a line
 // per fired event. Components add their own lines with World.Tracef (which formats even
 // without a writer, since the hash covers the text). Two runs of a seed must end with
 // equal hashes; the package's determinism test checks 1,000 seeds that way.
