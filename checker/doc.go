@@ -87,10 +87,12 @@
 // known create produced but that such a create might have are left out (ExcludedOps).
 //
 // Ephemerals: every session with an ephemeral create in a partition gets a session-end
-// pseudo-op that deletes its ephemerals there, invoked at the session's last definite
-// write's Call and returning when an explicit close was acknowledged, or never (expiry
-// happens at an unknown time). Splitting one closeSession across partitions is a
-// weakening: it could miss a non-atomic close, but never raises a false alarm.
+// pseudo-op that deletes its ephemerals there. It comes after the session's last definite
+// write (its closeSession txn has a higher zxid) and sits exactly at the close's zxid when
+// an explicit close was acknowledged; otherwise it is open-ended (expiry happens at an
+// unknown time, maybe after the history ends). Splitting one closeSession across
+// partitions is a weakening: it could miss a non-atomic close, but never raises a false
+// alarm.
 //
 // Order. ZooKeeper commits writes in zxid order and every definite write (OK, or an error
 // txn) carries its zxid, so Porcupine is given positions in zxid order instead of
@@ -127,13 +129,30 @@
 // accepted); no ephemeral of a closed session. Pass it in Input.Replicas; its failures
 // join the report.
 //
-// # Verdict
+// # Liveness
+//
+// With Input.Liveness (HealedAt, QuiescedAt, EndAt, Timing), the deadline is
+// max(HealedAt, QuiescedAt) + LivenessBound(Timing) (or Liveness.Bound). The harness runs
+// until at least the deadline; then an established leader that has not stepped down, all
+// servers at the same zxid and digest, and no call pending for longer than the bound since
+// it was invoked or faults healed are required. A run that ended before the deadline is
+// reported inconclusive, not judged.
+//
+// # Verdict and knobs
 //
 // Check returns a Report: Verdict is crash > correctness failure > liveness failure >
 // inconclusive > ok; Failures name the invariant (the Inv* constants) and the ops by
-// index into History.Ops. With Options.VisualizeDir set, each non-linearizable partition
-// is written as Porcupine's HTML visualisation, annotated with Input.Annotations (fault
-// windows, leader reigns) so the failure can be read against what the nemesis did.
+// index into History.Ops; Stats count what was covered (ops given to Porcupine, the
+// largest partition, unknown writes resolved or dropped, reads checked). Options:
+//   - PartitionBudget (default 10 s): Porcupine's wall-clock budget per partition;
+//   - VisualizeDir: where each non-linearizable partition is written as Porcupine's HTML
+//     visualisation, annotated with Input.Annotations (fault windows, leader reigns). The
+//     horizontal axis is zxid order; an annotation's times are mapped to the slot after
+//     the last write that returned before them;
+//   - SkipLinearizability: the Porcupine layer off (the other checks still run).
+//
+// Check is deterministic: the same input gives the same report (partitions run in
+// parallel, but results are collected by index).
 //
 // Typical use by a scenario:
 //
