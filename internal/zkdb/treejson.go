@@ -35,7 +35,7 @@ func TreeNodes(tree *datatree.Tree) []JSONNode {
 	paths := tree.Paths()
 	out := make([]JSONNode, 0, len(paths))
 	for _, p := range paths {
-		data, st, code := tree.GetData(p, 0)
+		data, st, code := tree.GetData(p, datatree.NoWatch)
 		if code != datatree.OK {
 			panic("zkdb: a path from Tree.Paths has no node: " + p)
 		}
