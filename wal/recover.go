@@ -12,6 +12,11 @@ type SnapshotLoadOptions struct {
 	// limit (so after a TRUNC it reloads a snapshot newer than the truncation point,
 	// ZOOKEEPER-4837); the proposed fix sets it to the truncation zxid. -1 means no limit.
 	MaxZxid int64
+	// NotFuzzyPastMax also skips a snapshot whose digest section says serialization
+	// finished after MaxZxid (a fuzzy snapshot can hold changes newer than its name), so
+	// that the loaded state can be rolled forward to exactly MaxZxid. For debugging
+	// (recover --upto); ZooKeeper has no such rule.
+	NotFuzzyPastMax bool
 }
 
 // SkippedSnapshot is a snapshot recovery passed over, with why.
@@ -53,6 +58,10 @@ func LoadSnapshot(fs FS, dir string, readTree func(*jute.Decoder) error, opts Sn
 	var firstErr error
 	for _, nf := range candidates {
 		info, err := ReadSnapshot(fs, join(dir, nf.name), readTree)
+		if err == nil && opts.NotFuzzyPastMax && opts.MaxZxid >= 0 && info.Digest != nil && info.Digest.Zxid > opts.MaxZxid {
+			skipped = append(skipped, SkippedSnapshot{nf.name, fmt.Errorf("holds changes up to %#x, after %#x", info.Digest.Zxid, opts.MaxZxid)})
+			continue
+		}
 		if err == nil {
 			return info, true, skipped, nil
 		}

@@ -126,3 +126,19 @@ func TestPurge(t *testing.T) {
 		t.Fatalf("txns after the oldest kept snapshot are no longer readable: %v %v", got, err)
 	}
 }
+
+func TestLoadSnapshotNotFuzzyPastMax(t *testing.T) {
+	fs := newFS(t)
+	writeSnap(t, fs, 0x10, "old", false)
+	// A fuzzy snapshot: named 0x30, but serialization finished at 0x35.
+	if _, err := wal.WriteSnapshot(fs, dir, 0x30, nil, tinyTree("fuzzy").Encode, &wal.SnapDigest{Zxid: 0x35, Version: 2}, false); err != nil {
+		t.Fatal(err)
+	}
+	if tag, _, _, _, _ := load(fs, wal.SnapshotLoadOptions{MaxZxid: 0x32}); tag != "fuzzy" {
+		t.Fatalf("by name only: %q", tag)
+	}
+	tag, _, _, skipped, err := load(fs, wal.SnapshotLoadOptions{MaxZxid: 0x32, NotFuzzyPastMax: true})
+	if err != nil || tag != "old" || len(skipped) != 1 || !strings.Contains(skipped[0].Err.Error(), "after 0x32") {
+		t.Fatalf("fuzzy past max: %q %v %v", tag, skipped, err)
+	}
+}

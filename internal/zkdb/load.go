@@ -50,9 +50,9 @@ type LoadReport struct {
 
 // LoadOptions tune Load; the zero value is ZooKeeper's startup.
 type LoadOptions struct {
-	// UpToZxid, when > 0, loads the state at that zxid: snapshots named after it are
-	// ignored and replay stops after it. A debugging aid (recover --upto); servers never
-	// set it.
+	// UpToZxid, when > 0, loads the state at that zxid: snapshots named after it, or
+	// whose digest section says they hold changes after it (fuzzy), are ignored and
+	// replay stops after it. A debugging aid (recover --upto); servers never set it.
 	UpToZxid int64
 	// maxSnapZxid is set by Truncate under SkipSnapshotsAfterTrunc.
 	maxSnapZxid int64
@@ -81,7 +81,7 @@ func (db *DB) Load(opts LoadOptions) (LoadReport, error) {
 	info, found, skipped, err := wal.LoadSnapshot(db.cfg.FS, db.cfg.snapDir(), func(d *jute.Decoder) (err error) {
 		loaded, err = datatree.DeserializeFrom(d)
 		return err
-	}, wal.SnapshotLoadOptions{MaxZxid: maxSnap})
+	}, wal.SnapshotLoadOptions{MaxZxid: maxSnap, NotFuzzyPastMax: opts.UpToZxid > 0})
 	rep.Skipped = skipped
 	if err != nil {
 		return rep, errf("loading %s: %w", db.cfg.snapDir(), err)
