@@ -35,11 +35,13 @@ func runRandom(t *testing.T, seed uint64) {
 	wl := &workload{paths: map[ConnID]map[int32]string{}}
 	for step := 0; step < 60; step++ {
 		w.runFor(int64(r.IntN(3000)) * msNs)
-		switch r.IntN(6) {
+		switch r.IntN(7) {
 		case 0:
-			if ids := w.ids(); len(ids) > 2 {
+			if ids := w.ids(); len(ids) > 1 {
 				w.crash(ids[r.IntN(len(ids))])
 			}
+		case 5:
+			w.stallDisk(int64(r.IntN(3)+1), int64(r.IntN(4000))*msNs)
 		case 1:
 			for id := int64(1); id <= 3; id++ {
 				if w.servers[id] == nil {
@@ -52,7 +54,7 @@ func runRandom(t *testing.T, seed uint64) {
 			w.partition(a, a%3+1)
 		case 3:
 			w.heal()
-		default:
+		default: // 4 and 6
 			wl.step(w, r)
 		}
 	}
@@ -170,4 +172,19 @@ func (w *tworld) converged() bool {
 		}
 	}
 	return true
+}
+
+// stallDisk holds server id's disk operations for d, then completes them in order (a slow
+// fsync); a crash meanwhile loses them.
+func (w *tworld) stallDisk(id int64, d int64) {
+	disk := w.disks[id]
+	if disk.manual {
+		return
+	}
+	disk.manual = true
+	w.at(w.now+d, func() {
+		disk.manual = false
+		for w.releaseDisk(id) {
+		}
+	})
 }
