@@ -63,9 +63,9 @@ func (c *Cluster) History() checker.History {
 	return h
 }
 
-// convert maps one client record to a checker op. Records of calls the client refused
-// before sending (a bad path) or made after its session ended are left out: no server
-// ever saw them.
+// convert maps one client record to a checker op. Records of calls no server ever saw
+// (refused by the client for a bad path, failed before they were sent, made after the
+// session ended) are left out.
 func (c *Cluster) convert(r client.Record) (checker.Op, bool) {
 	op := checker.Op{Session: r.SessionID, Server: -1, Call: r.CallNs, Return: r.ReturnNs, ReplyZxid: checker.NoZxid}
 	if n := c.byName[r.Server]; n != nil {
@@ -85,11 +85,9 @@ func (c *Cluster) convert(r client.Record) (checker.Op, bool) {
 		if r.Err == cp.ErrSessionExpired {
 			op.UnknownReason = checker.UnknownSessionExpired
 		}
-	case r.Reply != nil || r.Zxid != 0:
+	case r.Replied:
 		op.Outcome, op.Err, op.ReplyZxid = checker.OutcomeError, r.Err, r.Zxid
 		op.Result = resultOf(r.Reply) // a failed multi lists its sub-results
-	case r.Server != "" && r.Err != cp.ErrConnectionLoss && r.Err != cp.ErrSessionExpired:
-		op.Outcome, op.Err, op.ReplyZxid = checker.OutcomeError, r.Err, r.Zxid
 	default:
 		return op, false // never sent
 	}

@@ -131,7 +131,7 @@ func TestPingWhenIdleAndReadTimeout(t *testing.T) {
 	s.c.OnTimer(4000 * ms)
 	effs := s.drain()
 	done := find[Completed](effs)
-	if len(done) != 1 || done[0].Op.Outcome != OutcomeUnknown || done[0].Op.Err != cp.ErrConnectionLoss {
+	if len(done) != 1 || done[0].Op.Outcome != OutcomeUnknown || done[0].Op.Err != cp.ErrConnectionLoss || done[0].Op.Replied {
 		t.Fatalf("in-flight get after read timeout: %v", effs)
 	}
 	if s.c.State() != StateDisconnected || len(find[CloseConn](effs)) != 1 {
@@ -189,7 +189,7 @@ func TestReconnectPresentsSessionAndZxidAndRewatches(t *testing.T) {
 		t.Fatalf("watch should fire exactly once, got %v", events)
 	}
 	s.c.OnMessage(wake[0].At+2*ms, 2, &cp.Reply{Xid: ex.Xid, Zxid: 0x10000000b, Err: cp.ErrNoNode})
-	if d := find[Completed](s.drain()); len(d) != 1 || d[0].Op.Err != cp.ErrNoNode || d[0].Op.Outcome != OutcomeFailed {
+	if d := find[Completed](s.drain()); len(d) != 1 || d[0].Op.Err != cp.ErrNoNode || d[0].Op.Outcome != OutcomeFailed || !d[0].Op.Replied {
 		t.Fatalf("exists result %v", s.out)
 	}
 }

@@ -126,6 +126,7 @@ type Record struct {
 	ReturnNs  int64
 	Server    string // server that answered (or held the request when it was lost); "" if never sent
 	Zxid      int64  // the reply header's zxid; 0 without a reply
+	Replied   bool   // the server answered: Zxid and Reply are its
 	Outcome   Outcome
 	Err       cp.ErrCode
 	Reply     cp.ReplyBody

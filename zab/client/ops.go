@@ -137,7 +137,7 @@ func (c *Client) complete(nowNs int64, p *pending, r *cp.Reply, code cp.ErrCode,
 	p.rec.Err, p.rec.Outcome = code, outcome
 	res := Result{Err: code, Outcome: outcome}
 	if r != nil {
-		p.rec.Zxid, p.rec.Reply = r.Zxid, r.Body
+		p.rec.Replied, p.rec.Zxid, p.rec.Reply = true, r.Zxid, r.Body
 		res.Zxid = r.Zxid
 		fillResult(&res, r.Body)
 	}
