@@ -130,3 +130,35 @@ func TestFuzzySnapshotACLHole(t *testing.T) {
 		t.Fatalf("recovered tree: ACL of /n = %v, %v; want the hole (unknown ACL)", acl, code)
 	}
 }
+
+// TestSnapshotDigestTrailer: the fuzzy state suspends per-txn digest checks until the
+// trailer's zxid, then checks the tree once; empty or stale trailers are ignored.
+func TestSnapshotDigestTrailer(t *testing.T) {
+	mk := func(zxid int64) TxnEntry {
+		return TxnEntry{Header: TxnHeader{Zxid: zxid, Type: OpSetData}, Txn: &SetDataTxn{Path: "/", Data: []byte{byte(zxid)}, Version: int32(zxid)},
+			Digest: &TxnDigest{Version: DigestVersion, TreeDigest: 12345}} // wrong on purpose
+	}
+	tree := New()
+	tree.SetLastProcessedZxid(10)
+	tree.SetSnapshotDigest(ZxidDigest{Zxid: 12, Version: DigestVersion, Digest: 999})
+	for z := int64(11); z <= 13; z++ {
+		e := mk(z)
+		r := tree.ProcessEntry(&e)
+		// At 12 the trailer is checked and the fuzzy state ends before the entry's own
+		// digest is compared (processTxn, then compareDigest), as in ZooKeeper.
+		if want := z >= 12; r.DigestMismatch != want {
+			t.Fatalf("zxid %d: mismatch %v, want %v (checks suspended before zxid 12)", z, r.DigestMismatch, want)
+		}
+	}
+	if tree.DigestMismatches() != 3 { // the trailer at 12, the entries at 12 and 13
+		t.Fatalf("%d mismatches, want 3", tree.DigestMismatches())
+	}
+	for _, d := range []ZxidDigest{{Zxid: 0, Digest: 5}, {Zxid: 9, Digest: 5}} {
+		fresh := New()
+		fresh.SetLastProcessedZxid(10)
+		fresh.SetSnapshotDigest(d)
+		if e := mk(11); !fresh.ProcessEntry(&e).DigestMismatch {
+			t.Fatalf("trailer %+v was not ignored: per-txn checks stayed suspended", d)
+		}
+	}
+}

@@ -200,9 +200,12 @@ func (t *Tree) LastZxidDigest() (ZxidDigest, bool) {
 // SetSnapshotDigest enters the fuzzy state after loading a snapshot whose trailer says
 // the tree digest was d.Digest at d.Zxid: per-txn digest checks are suspended while
 // replaying, and when the txn with zxid d.Zxid is applied the tree digest must equal it.
+// Call it after SetLastProcessedZxid(snapshot zxid): like DataTree.deserializeZxidDigest
+// it ignores an empty trailer (zxid 0) and one older than the snapshot's own zxid.
 func (t *Tree) SetSnapshotDigest(d ZxidDigest) {
-	if d.Zxid == 0 && d.Digest == 0 {
-		return // the empty digest a snapshot writes before any txn was applied
+	if d.Zxid <= 0 || d.Zxid < t.lastProcessedZxid {
+		t.snapshotDigest = nil
+		return
 	}
 	t.snapshotDigest = &d
 }

@@ -303,6 +303,10 @@ func newMultiSubTxn(typ OpCode) Txn {
 // SerializeUtils.deserializeTxn does; nil for an unsupported type.
 func newTopTxn(typ OpCode) Txn {
 	switch typ {
+	case OpCheck:
+		// Not in SerializeUtils.deserializeTxn (3.8 clients cannot send a lone check),
+		// but Prep makes one for a top-level check request, so its entry must decode.
+		return &CheckVersionTxn{}
 	case OpCreateSession:
 		return &CreateSessionTxn{}
 	case OpCloseSession:
