@@ -155,13 +155,18 @@ func validate(h *History) []Failure {
 			add(i, "bad path %q", o.Path)
 		}
 		for _, s := range o.SubOps {
-			if !validPath(s.Path) || s.Kind == KindMulti || !s.Kind.IsWrite() {
+			if !validPath(s.Path) || !isSubOpKind(s.Kind) {
 				add(i, "bad multi sub-op %s %q", s.Kind, s.Path)
 				break
 			}
 		}
 	}
 	return bad
+}
+
+// isSubOpKind reports whether k may appear inside a multi.
+func isSubOpKind(k Kind) bool {
+	return k == KindCreate || k == KindDelete || k == KindSetData || k == KindCheck
 }
 
 func needsPath(k Kind) bool {

@@ -152,7 +152,8 @@
 //   - SkipLinearizability: the Porcupine layer off (the other checks still run).
 //
 // Check is deterministic: the same input gives the same report (partitions run in
-// parallel, but results are collected by index).
+// parallel, but results are collected by index), except for which partitions, if any,
+// run out of the wall-clock budget.
 //
 // Typical use by a scenario:
 //

@@ -25,7 +25,8 @@ func historyFromBytes(data []byte) History {
 				clientproto.ErrNotEmpty, clientproto.ErrConnectionLoss, clientproto.ErrSessionMoved}[b[3]%6]
 		}
 		if o.Kind == KindMulti {
-			o.SubOps = []SubOp{{Kind: KindCheck, Path: o.Path, Version: o.Version}, {Kind: KindSetData, Path: o.Path, Data: o.Data, Version: -1}}
+			o.SubOps = []SubOp{{Kind: Kind(b[4] % 13), Path: o.Path, Version: o.Version, Flags: o.Flags},
+				{Kind: KindSetData, Path: fuzzPaths[int(b[5])%len(fuzzPaths)], Data: o.Data, Version: -1}}
 		}
 		if o.Kind == KindCreate && b[7]%2 == 0 {
 			o.Result.CreatedPath = fuzzPaths[int(b[7])%len(fuzzPaths)]
