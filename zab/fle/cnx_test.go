@@ -138,3 +138,26 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// Dialing is synchronous in the sender (3.8 without quorum SASL): a notification to a peer
+// that does not answer holds up the notifications behind it, to everyone including
+// ourselves, until the 5 s connect timeout.
+func TestUnreachablePeerHoldsUpTheSender(t *testing.T) {
+	s := newScript(t, threeVoters(3))
+	s.dialed(2)
+	expect(t, "start: stuck dialing 1", s.start(z5, 1),
+		"dial 1", "timer connect +5000ms", "timer poll +200ms")
+	s.at(200)
+	// 2's queue is empty, so haveDelivered is true (any empty queue will do): re-send. The
+	// new notifications queue behind the blocked sender too.
+	expect(t, "poll timeout", s.timer(PollTimer), "timer poll +400ms")
+	s.at(5000)
+	expect(t, "connect timeout: the held notifications go out until 1 blocks again", s.timer(ConnectTimer),
+		"cancel connect",
+		"send 2 LOOKING 3/0x100000005/r1/e1",
+		"dial 1", "timer connect +5000ms",
+		"timer poll +400ms") // our own vote finally reaches us
+	if got := len(s.e.cnx.sendQ); got != 2 {
+		t.Fatalf("%d notifications still wait behind the dial to 1, want 2 (to 2 and to us)", got)
+	}
+}
