@@ -3,6 +3,7 @@ package zkdb_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -100,6 +101,21 @@ func crossCheckRealZooKeeper(t *testing.T, java string, fromLog bool) {
 // snapshot.<last> (its startup snapshot, taken after recovery).
 func runRealZooKeeper(t *testing.T, java, dataDir string, last int64) {
 	t.Helper()
+	snap := filepath.Join(dataDir, wal.VersionDir, wal.SnapName(last))
+	out, exitErr := startRealZooKeeper(t, java, dataDir, func() bool {
+		b, err := os.ReadFile(snap)
+		return err == nil && bytes.HasSuffix(b, []byte{0, 0, 0, 1, '/'}) && len(b) > 100
+	})
+	if exitErr != nil {
+		t.Fatalf("ZooKeeper exited (%v) without writing %s:\n%s", exitErr, snap, out)
+	}
+}
+
+// startRealZooKeeper runs ZooKeeperServerMain on dataDir until done reports true (then it
+// is killed and exitErr is nil) or the process exits (exitErr is its exit status). It
+// returns the server's output.
+func startRealZooKeeper(t *testing.T, java, dataDir string, done func() bool) (output string, exitErr error) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -112,29 +128,110 @@ func runRealZooKeeper(t *testing.T, java, dataDir string, last int64) {
 	cmd := exec.CommandContext(ctx, java, "-cp", classpath,
 		"-Dzookeeper.admin.enableServer=false", "-Dzookeeper.preAllocSize=64",
 		"org.apache.zookeeper.server.ZooKeeperServerMain", fmt.Sprint(port), dataDir)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	defer func() { cmd.Process.Kill(); <-exited }()
-	snap := filepath.Join(dataDir, wal.VersionDir, wal.SnapName(last))
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-exited:
-			exited <- err
-			t.Fatalf("ZooKeeper exited (%v) without writing %s:\n%s", err, snap, output.String())
+			if err == nil {
+				err = fmt.Errorf("exit status 0")
+			}
+			return out.String(), err
 		case <-ctx.Done():
-			t.Fatalf("ZooKeeper did not write %s within 60 s:\n%s", snap, output.String())
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("ZooKeeper neither finished nor exited within 60 s:\n%s", out.String())
 		case <-tick.C:
-			if b, err := os.ReadFile(snap); err == nil && bytes.HasSuffix(b, []byte{0, 0, 0, 1, '/'}) && len(b) > 100 {
+			if done() {
 				time.Sleep(200 * time.Millisecond) // let it finish the file it just sealed
-				return
+				cmd.Process.Kill()
+				<-exited
+				return out.String(), nil
 			}
 		}
+	}
+}
+
+// TestRecoverRealZooKeeperAgreesOnDamagedLogs damages the newest log of a zabsim data dir
+// the ways §13 of the reference describes and checks that real ZooKeeper and zabsim
+// agree: a torn last record is dropped by both (same tree); a flipped byte inside a
+// record, or a last record whose middle was lost while its 'B' survived (ZOOKEEPER-2560),
+// makes both refuse to start with a CRC error.
+func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
+	java, err := exec.LookPath("java")
+	if _, statErr := os.Stat(zookeeperJar); statErr != nil || err != nil {
+		t.Skipf("real ZooKeeper 3.8 is not installed (%s, java): `apt-get install zookeeper` enables this cross-check", zookeeperJar)
+	}
+	for _, damage := range []string{"torn-last-record", "flipped-byte", "zk2560-middle-lost-B-kept"} {
+		t.Run(damage, func(t *testing.T) {
+			root := t.TempDir()
+			fs := osfs.New(root)
+			db := zkdb.New(zkdb.Config{FS: fs, DataDir: "data", PreAllocKB: 64, SnapCount: 1 << 30, Rand: rand.New(rand.NewPCG(5, 5))})
+			db.Load(zkdb.LoadOptions{})
+			run(t, db, 1, 40, 4)
+			db.Close()
+			logPath := filepath.Join(root, "data", wal.VersionDir, "log.1")
+			var offsets []int64
+			wal.ScanLogFile(fs, "data/"+wal.VersionDir+"/log.1", func(off int64, _ wal.Txn) error {
+				offsets = append(offsets, off)
+				return nil
+			})
+			f, err := os.OpenFile(logPath, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := offsets[len(offsets)-1]
+			end := last + wal.RecordSize(wal.Txn{Body: make([]byte, len(workEntry(40))-wal.TxnHeaderSize)})
+			mid := last + (end-last)/2
+			switch damage {
+			case "torn-last-record":
+				// Zero the second half of the last record, its 'B' included, as a crash
+				// that lost the record's last sector would leave it.
+				f.WriteAt(make([]byte, end-mid), mid)
+			case "zk2560-middle-lost-B-kept":
+				// Zero the middle but keep the 'B': reordered sector writes (ZOOKEEPER-2560).
+				f.WriteAt(make([]byte, end-1-mid), mid)
+			default:
+				b := make([]byte, 1)
+				at := offsets[20] + 30
+				f.ReadAt(b, at)
+				f.WriteAt([]byte{b[0] ^ 0x08}, at)
+			}
+			f.Close()
+
+			ours := zkdb.New(zkdb.Config{FS: fs, DataDir: "data", Rand: rand.New(rand.NewPCG(5, 5))})
+			_, ourErr := ours.Load(zkdb.LoadOptions{})
+			if damage != "torn-last-record" {
+				if !errors.Is(ourErr, wal.ErrCorrupt) {
+					t.Fatalf("zabsim loaded the damaged log: %v", ourErr)
+				}
+				out, exitErr := startRealZooKeeper(t, java, filepath.Join(root, "data"), func() bool { return false })
+				if exitErr == nil || !strings.Contains(out, "CRC check failed") {
+					t.Fatalf("real ZooKeeper did not refuse the damaged log (%v):\n%s", exitErr, out)
+				}
+				return
+			}
+			if ourErr != nil || ours.LastProcessedZxid() != 39 {
+				t.Fatalf("zabsim: %v, at %d", ourErr, ours.LastProcessedZxid())
+			}
+			ours.KillOrphanEphemerals()
+			runRealZooKeeper(t, java, filepath.Join(root, "data"), 39)
+			var tree *datatree.Tree
+			if _, err := wal.ReadSnapshot(fs, "data/"+wal.VersionDir+"/"+wal.SnapName(39), func(d *jute.Decoder) (err error) {
+				tree, err = datatree.DeserializeFrom(d)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := zkdb.MarshalTreeJSON(zkdb.TreeNodes(tree))
+			sameJSON(t, "real ZooKeeper after a torn tail", got, dbJSON(t, ours))
+		})
 	}
 }
