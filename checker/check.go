@@ -13,8 +13,8 @@ type Options struct {
 	// PartitionBudget is the wall-clock budget Porcupine gets per partition (default 10 s).
 	// A partition that runs out is reported as inconclusive, never as a pass or a failure.
 	PartitionBudget time.Duration
-	// VisualizeDir, if set, receives one Porcupine HTML file per failing or inconclusive
-	// partition, annotated with Annotations.
+	// VisualizeDir, if set, receives one Porcupine HTML file per non-linearizable
+	// partition (linearizability-NNN.html), annotated with Input.Annotations.
 	VisualizeDir string
 	// SkipLinearizability turns the Porcupine layer off (the read layer still runs).
 	SkipLinearizability bool
