@@ -16,7 +16,8 @@ const NoHost HostID = 0
 // events, its hooks, its clock and its disk. The disk outlives crashes.
 type host struct {
 	id     HostID
-	up     bool
+	up     bool   // the process runs
+	killed bool   // the process was killed but the machine runs: its ports refuse at once
 	inc    uint64 // bumped on crash and restart: events of an older incarnation are dropped
 	paused bool
 	// pauseEnd is when the current pause ends; held are the events that came due meanwhile.
@@ -103,6 +104,33 @@ func (w *World) crash(id HostID, mode CrashMode) {
 		return
 	}
 	w.note("host.crash", int64(id), int64(mode), 0)
+	w.stopProcess(h)
+	h.killed = false
+	w.net.hostCrashed(id)
+	h.disk.crash(mode)
+}
+
+// Kill ends h's process the way kill -9 does on a machine that stays up: its pending
+// and held events are dropped and the OnCrash hooks run, as for Crash, but the
+// operating system survives: it closes the process's connections (peers get the data
+// already sent, then a FIN), its ports refuse connections at once, and the disk keeps
+// everything written, synced or not (the page cache survives). Open file handles die.
+// Restart brings the process back. Killing a down host does nothing.
+func (w *World) Kill(id HostID) {
+	h := w.host(id)
+	if !h.up {
+		return
+	}
+	w.note("host.kill", int64(id), 0, 0)
+	w.stopProcess(h)
+	h.killed = true
+	w.net.hostKilled(id)
+	h.disk.gen++
+}
+
+// stopProcess ends h's process: no event of this incarnation will fire, and the
+// crash hooks run.
+func (w *World) stopProcess(h *host) {
 	h.up = false
 	h.inc++
 	h.paused = false
@@ -113,8 +141,6 @@ func (w *World) crash(id HostID, mode CrashMode) {
 	for _, fn := range h.crashHooks {
 		fn()
 	}
-	w.net.hostCrashed(id)
-	h.disk.crash(mode)
 }
 
 // Restart brings a crashed host back up and runs its restart hooks. Restarting a running
@@ -126,6 +152,7 @@ func (w *World) Restart(id HostID) {
 	}
 	w.note("host.restart", int64(id), 0, 0)
 	h.up = true
+	h.killed = false
 	h.inc++
 	for _, fn := range h.restartHooks {
 		fn()

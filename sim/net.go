@@ -149,8 +149,9 @@ func (n *Network) Unlisten(h HostID, port int) { delete(n.listeners, hostPort{h,
 
 // Dial connects from one host to a listener on another. done runs on the dialing host,
 // once: with the new end after a round trip, or with an error — ErrRefused after a round
-// trip if nobody listens, ErrConnectTimeout after NetOptions.ConnectTimeout if the target
-// is down or unreachable, ErrReset if the connection broke before it was reported.
+// trip if nobody listens (or the target's process was killed), ErrConnectTimeout after
+// NetOptions.ConnectTimeout if the target machine is down (crashed) or unreachable,
+// ErrReset if the connection broke before it was reported.
 func (n *Network) Dial(from, to HostID, port int, h Handlers, done func(*Conn, error)) {
 	n.w.host(to)
 	if !n.w.IsUp(from) {
@@ -168,7 +169,8 @@ func (n *Network) Dial(from, to HostID, port int, h Handlers, done func(*Conn, e
 		if n.w.host(from).inc != inc {
 			return // the dialer died while its SYN was in flight
 		}
-		if !n.w.IsUp(to) || n.blocked(from, to) || n.blocked(to, from) {
+		machineDown := !n.w.IsUp(to) && !n.w.host(to).killed
+		if machineDown || n.blocked(from, to) || n.blocked(to, from) {
 			fail(ErrConnectTimeout, start.Add(n.opts.ConnectTimeout))
 			return
 		}
@@ -327,11 +329,7 @@ func (n *Network) Conns(h HostID) []*Conn {
 // hostCrashed removes h's listeners and breaks its connections: its own ends vanish
 // silently with the process; each peer learns at its own time.
 func (n *Network) hostCrashed(h HostID) {
-	for k := range n.listeners { //det:unordered-ok deleting matching keys; nothing else happens
-		if k.h == h {
-			delete(n.listeners, k)
-		}
-	}
+	n.unlistenAll(h)
 	for _, l := range n.links {
 		if l.dead || (l.ends[0].local != h && l.ends[1].local != h) {
 			continue
@@ -343,6 +341,27 @@ func (n *Network) hostCrashed(h HostID) {
 			} else {
 				c.breakNotice(ErrReset)
 			}
+		}
+	}
+}
+
+// hostKilled removes h's listeners and closes its connection ends as the kernel does
+// for a killed process: gracefully, so peers get a FIN after the data already sent.
+func (n *Network) hostKilled(h HostID) {
+	n.unlistenAll(h)
+	for _, l := range n.links {
+		for _, c := range l.ends {
+			if c.local == h && !l.dead {
+				c.Close()
+			}
+		}
+	}
+}
+
+func (n *Network) unlistenAll(h HostID) {
+	for k := range n.listeners { //det:unordered-ok deleting matching keys; nothing else happens
+		if k.h == h {
+			delete(n.listeners, k)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"io/fs"
 	"slices"
 	"testing"
 )
@@ -345,5 +346,42 @@ func TestSwizzleClogsPickedHostsWithinTheWindow(t *testing.T) {
 				t.Fatalf("link %d->%d still clogged after the swizzle window", a, b)
 			}
 		}
+	}
+}
+
+func TestKillClosesGracefullyAndKeepsThePageCache(t *testing.T) {
+	r := newNetRig(t, 2, quietNet())
+	a, b := r.dial(t, 1, 2)
+	d := r.w.Disk(2)
+	f, _ := d.Create("unsynced")
+	f.WriteAt([]byte("page cache"), 0)
+	fired := false
+	r.w.AfterHost(2, Second, func() { fired = true })
+	b.Send("last", 4)
+	r.w.Kill(2)
+	if r.w.IsUp(2) {
+		t.Fatal("a killed host's process is up")
+	}
+	r.w.RunFor(10 * Second)
+	if fired {
+		t.Fatal("an event of the killed process fired")
+	}
+	if !slices.Equal(r.got[a], []any{"last"}) || !errors.Is(r.closed[a], ErrPeerClosed) {
+		t.Fatalf("peer of a killed process got %v and was told %v; want the data, then a FIN", r.got[a], r.closed[a])
+	}
+	var err error
+	var took Time
+	start := r.w.Now()
+	r.n.Dial(1, 2, 1, Handlers{}, func(c *Conn, e error) { err, took = e, r.w.Now()-start })
+	r.w.RunFor(10 * Second)
+	if !errors.Is(err, ErrRefused) || took > Time(Second) {
+		t.Fatalf("dial to a killed process: %v after %v, want a quick ErrRefused", err, took)
+	}
+	if _, err := f.Size(); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("a killed process's file handle still works: %v", err)
+	}
+	r.w.Restart(2)
+	if got := readAll(t, d, "unsynced"); string(got) != "page cache" {
+		t.Fatalf("after kill and restart the file holds %q, want the unsynced write kept", got)
 	}
 }

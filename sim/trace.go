@@ -49,6 +49,7 @@ var noteFields = map[string][3]string{
 	"host.add":        {"host"},
 	"host.crash":      {"host", "diskmode"},
 	"host.restart":    {"host"},
+	"host.kill":       {"host"},
 	"host.pause":      {"host", "for"},
 	"host.resume":     {"host", "held"},
 	"clock.jump":      {"host", "by"},
