@@ -35,7 +35,7 @@ func better(a, b Vote) bool {
 	return cmp.Compare(a.PeerEpoch, b.PeerEpoch)*4+cmp.Compare(a.Zxid, b.Zxid)*2+cmp.Compare(a.Leader, b.Leader) > 0
 }
 
-// TestPropertyElectionAgrees runs 3, 5 or 7 elections over the test network with random
+// TestPropertyElectionAgrees runs 3, 5 or 7 voters (and sometimes an observer) over the test network with random
 // delays, reordering across connections, connection breaks, partitions and crash/restarts
 // (a restarted server has a fresh logicalclock) for a while, then lets messages flow. Every server must end up agreeing on one LEADING leader whose
 // vote is its own (epoch, zxid), and that vote must be at least as good as the votes of a
@@ -44,6 +44,9 @@ func TestPropertyElectionAgrees(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.SampledFrom([]int{3, 5, 7}).Draw(t, "servers")
 		specs := drawSpecs(t, n)
+		if rapid.Bool().Draw(t, "withObserver") {
+			specs = append(specs, nodeSpec{observer: true, startMs: rapid.Int64Range(0, 2000).Draw(t, "observerStart")})
+		}
 		net := newTestNet(rapid.Uint64().Draw(t, "seed"), specs, TotalOrder)
 		net.zabStandIn = true
 		net.traceOn = traceProperty
@@ -57,7 +60,7 @@ func TestPropertyElectionAgrees(t *testing.T) {
 		crashes := rapid.IntRange(0, 3).Draw(t, "crashes")
 		for i := 0; i < crashes && net.faultsUntil > 0; i++ {
 			at := rapid.Int64Range(0, net.faultsUntil/msNs).Draw(t, "crashAtMs") * msNs
-			node := int64(rapid.IntRange(1, n).Draw(t, "crashNode"))
+			node := int64(rapid.IntRange(1, len(specs)).Draw(t, "crashNode"))
 			net.schedule(netEvent{at: at, kind: evCrash, node: node})
 			net.schedule(netEvent{at: at + rapid.Int64Range(1, 5000).Draw(t, "downMs")*msNs, kind: evRestart, node: node})
 		}
@@ -74,7 +77,7 @@ func TestPropertyElectionAgrees(t *testing.T) {
 			}
 		}
 		notBetter := 0
-		for i, sp := range specs {
+		for i, sp := range specs[:n] { // the voters
 			if !better(sp.vote(int64(i+1)), want) {
 				notBetter++
 			}

@@ -107,6 +107,7 @@ func (q *eventQueue) Pop() any {
 type nodeSpec struct {
 	zxid, epoch int64
 	startMs     int64
+	observer    bool
 }
 
 func newTestNet(seed uint64, specs []nodeSpec, pred Predicate) *testNet {
@@ -115,12 +116,16 @@ func newTestNet(seed uint64, specs []nodeSpec, pred Predicate) *testNet {
 		conns:      map[ConnID]*testConn{},
 		minDelayMs: 1, maxDelayMs: 5,
 	}
-	voters := make([]int64, len(specs))
-	for i := range specs {
-		voters[i] = int64(i + 1)
+	var voters, observers []int64
+	for i, sp := range specs {
+		if sp.observer {
+			observers = append(observers, int64(i+1))
+		} else {
+			voters = append(voters, int64(i+1))
+		}
 	}
 	for i, sp := range specs {
-		cfg := Config{MyID: int64(i + 1), Voters: voters, Predicate: pred}
+		cfg := Config{MyID: int64(i + 1), Voters: voters, Observers: observers, Predicate: pred}
 		e, err := New(cfg)
 		if err != nil {
 			panic(err)
@@ -388,7 +393,7 @@ func (n *testNet) establishedFor(nd *testNode) bool {
 			followers++
 		}
 	}
-	return 2*(followers+1) > len(n.nodes)
+	return 2*(followers+1) > len(nd.cfg.Voters)
 }
 
 // settled: nobody is LOOKING and everyone follows one leader that is LEADING.
