@@ -301,3 +301,19 @@ func TestCheckACL(t *testing.T) {
 		t.Errorf("empty ACL list: %v, want OK", got)
 	}
 }
+
+// TestCreateModeOpMismatch: ZooKeeper takes the node's owner from the create flags but
+// the txn type from the op code, so a create op with the CONTAINER flag (which no
+// standard client sends) preps a container record but logs a plain CreateTxn: the node
+// is applied as persistent and the txn's digest disagrees with the tree.
+func TestCreateModeOpMismatch(t *testing.T) {
+	tree := New()
+	p := NewPrepper(tree, scriptedSessions{0x1: OK})
+	e := p.Prep(&Request{Type: OpCreate, SessionID: 1, Path: "/c", ACL: OpenACLUnsafe, Mode: Container}, 1, 0)
+	if _, ok := e.Txn.(*CreateTxn); !ok {
+		t.Fatalf("txn %T, want *CreateTxn", e.Txn)
+	}
+	if r := tree.ProcessEntry(&e); r.Err != OK || !r.DigestMismatch || len(tree.Containers()) != 0 {
+		t.Fatalf("apply: %v, mismatch %v, containers %v", r.Err, r.DigestMismatch, tree.Containers())
+	}
+}
