@@ -45,6 +45,9 @@
 //     (each peer learns at its own time), and its disk applies crash semantics, drawn
 //     from the disk's stream or forced with CrashWith. Restart(h) brings it back and
 //     runs the OnRestart hooks, where the harness recovers a new server from the disk.
+//     Kill(h) is kill -9 on a machine that stays up: the same for events and hooks, but
+//     its connections close gracefully (FIN), its ports refuse dials at once, and its
+//     disk keeps unsynced data.
 //   - Pause(h, d) stalls it like a long GC pause: events that come due are held and fire
 //     in their original order when the pause ends (or at Resume). Nothing is lost.
 //   - Each host has a clock: LocalNow(h) is true time plus an offset (JumpClock) and a
@@ -146,6 +149,6 @@
 //	                   CrashDropProb, WritebackInterval
 //	at run time        Partition, PartitionOneWay, Isolate, Heal, Clog, ClogHost,
 //	                   Swizzle, Break,
-//	                   SetLatency; Crash, CrashWith, Restart, Pause, Resume, JumpClock,
+//	                   SetLatency; Crash, CrashWith, Kill, Restart, Pause, Resume, JumpClock,
 //	                   SetClockDrift; Disk.Inject, RemoveFault, ClearFaults
 package sim
