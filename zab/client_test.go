@@ -2,6 +2,7 @@ package zab
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -317,5 +318,29 @@ func TestSyncThroughFollowerAnswersAfterEarlierCommits(t *testing.T) {
 	}
 	if strings.Join(got, " ") != fmt.Sprintf("1:%v 2:%v", cp.ErrOK, cp.ErrOK) {
 		t.Errorf("sync then exists on the follower: %v, want both OK in order (the exists sees /s)", got)
+	}
+}
+
+func TestSessionIDAndTimeoutAsObservedOnZooKeeper(t *testing.T) {
+	// Reference §13: tickTime=500 → requested 100 ms gets 1000, 60000 gets 10000.
+	w := newWorldCfg(t, 3, V3_9_3, "")
+	cfg := *w.cfg
+	cfg.TickTimeMs, cfg.MinSessionTimeoutMs, cfg.MaxSessionTimeoutMs = 500, 0, 0
+	s, err := NewServer(&cfg, 1, w.recovered(1), Options{Rand: rand.New(rand.NewPCG(1, 1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ asked, want int32 }{{100, 1000}, {60000, 10000}, {4000, 4000}} {
+		if got := s.negotiateTimeout(c.asked); got != c.want {
+			t.Errorf("timeout %d negotiated to %d, want %d", c.asked, got, c.want)
+		}
+	}
+	// Ids: [sid 8 bits][40 bits of the ms clock][16-bit counter]; the observed first id of
+	// server 1 was 0x1000056c4210000, the next one …0001.
+	var ss sessionState
+	ss.init()
+	ss.initNextID(1, 0x56c421*1e6) // a clock reading whose ms value gives that id
+	if a, b := ss.mint(), ss.mint(); a != 0x1000056c4210000 || b != 0x1000056c4210001 {
+		t.Errorf("minted 0x%x, 0x%x; want 0x1000056c4210000, 0x1000056c4210001", a, b)
 	}
 }
