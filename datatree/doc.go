@@ -33,7 +33,8 @@
 // does: Cversion = 2×persisted − NumChildren (the persisted cversion counts creations
 // only, so deletes appear to bump it and /zookeeper shows −2), and EphemeralOwner is 0
 // for containers and TTL nodes. Sequential names use %010d of the persisted parent
-// cversion at prep time, so names are never reused.
+// cversion at prep time, so deletes never cause a name to be reused (only the int32
+// overflow does, as in ZooKeeper).
 //
 // # Using it (what a server does)
 //
@@ -61,8 +62,8 @@
 // # Watches
 //
 // A [WatcherID] names the receiver (ZooKeeper's watcher is the connection; the server
-// maps ids to sessions; [NoWatch] asks for none). GetData and GetChildren with a watcher leave a one-shot
-// watch if the node exists; Exists leaves one even if it does not. [Tree.AddWatch] adds
+// maps ids to sessions; [NoWatch] asks for none). GetData and GetChildren with a watcher
+// leave a one-shot watch if the node exists; Exists leaves one even if it does not. [Tree.AddWatch] adds
 // the 3.6+ persistent and persistent-recursive watches; [Tree.SetWatches] re-registers
 // a reconnecting client's watches and returns the events it missed; [Tree.RemoveWatcher]
 // drops a closed connection's. Triggers follow WatchManager: create fires NodeCreated on
@@ -79,7 +80,7 @@
 // its data and a 60-byte block of its persisted stat; nodes under /zookeeper/ count 0;
 // the tree digest ([Tree.Digest]) is the wrapping 64-bit sum, kept incrementally. After
 // loading a snapshot, [Tree.SetSnapshotDigest] suspends per-txn comparison until the
-// snapshot's zxid is replayed. [Tree.LastZxidDigest] is what a snapshot trailer records.
+// txn named by the snapshot's digest trailer is replayed, and then checks the tree. [Tree.LastZxidDigest] is what a snapshot trailer records.
 //
 // # Encodings
 //
