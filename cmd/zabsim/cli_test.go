@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zabsim/zabsim/scenarios"
 	"github.com/zabsim/zabsim/scenarios/scenariotest"
@@ -195,5 +197,37 @@ func TestPlantedBugIsFoundReproducedAndShrunk(t *testing.T) {
 	code, runOut, _ := zabsim(t, append(strings.Fields(reproLine), "--report", "-")...)
 	if code != scenarios.Correctness.ExitCode() {
 		t.Fatalf("the shrunk script does not reproduce (exit %d):\n%s\n%s", code, shrinkOut, runOut)
+	}
+}
+
+// stuckCluster blocks inside RunUntil until released, as a server looping inside one
+// event would.
+type stuckCluster struct {
+	scenarios.Cluster
+	release chan struct{}
+}
+
+func (s stuckCluster) RunUntil(t time.Duration) error {
+	<-s.release
+	return s.Cluster.RunUntil(t)
+}
+
+func TestExploreReportsAHungSeed(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	backends["stuck-on-3"] = func(string) scenarios.Backend {
+		return func(o *scenarios.Options, w io.Writer) (scenarios.Cluster, error) {
+			c, err := scenariotest.NewToy(o, w)
+			if o.Seed == 3 {
+				return stuckCluster{c, release}, err
+			}
+			return c, err
+		}
+	}
+	defer delete(backends, "stuck-on-3")
+	code, out, _ := zabsim(t, "explore", "--backend", "stuck-on-3", "--seeds", "4", "--seed-timeout", "300ms")
+	if code != exitError || !strings.Contains(out, "hang") || !strings.Contains(out, "zabsim run swarm 3 --backend stuck-on-3") ||
+		!strings.Contains(out, "4 seeds, 1 failing (3 ok, 1 hang)") {
+		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
