@@ -99,6 +99,7 @@ func NewServer(cfg *Config, myID int64, rec Recovered, opts Options) (*Server, e
 	s.acceptedEpoch, s.currentEpoch = rec.AcceptedEpoch, rec.CurrentEpoch
 	s.drawSnapThreshold()
 	s.sess.init()
+	s.newElection() // the connection manager exists before Start: peers may dial us first
 	return s, nil
 }
 

@@ -23,9 +23,6 @@ func (s *Server) newElection() {
 // startLooking enters LOOKING and starts an election round voting for our own
 // (currentEpoch, lastProcessedZxid, sid).
 func (s *Server) startLooking(now int64, why string) {
-	if s.elect == nil {
-		s.newElection()
-	}
 	s.setModeWhy(Looking, -1, why)
 	s.electionStartNs = now
 	s.runElection(now, s.elect.fle.Start(now, s.db.lastProcessed, s.currentEpoch))
