@@ -93,7 +93,9 @@ func runWorkload(seed uint64) (uint64, error) {
 				n.Break(s.conns[wl.IntN(len(s.conns))])
 			}
 		case 10:
-			if w.IsUp(h) {
+			if w.IsUp(h) && wl.IntN(3) == 0 {
+				w.Kill(h)
+			} else if w.IsUp(h) {
 				w.Crash(h)
 			} else {
 				w.Restart(h)
