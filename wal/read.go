@@ -51,16 +51,16 @@ type logFileReader struct {
 	prefix [recordPrefixSize]byte
 }
 
-// openLogFile opens path and checks its header. last says whether this is the newest log
-// file: an empty newest file (a crash after creating it, before its header reached the
-// disk) reads as no records.
-func openLogFile(fs FS, path string, last bool) (*logFileReader, *LogEnd, error) {
+// openLogFile opens path and checks its header. emptyOK says whether an empty file reads
+// as no records (the newest log file, a crash after creating it and before its header
+// reached the disk, ZOOKEEPER-2332) rather than as a header cut short.
+func openLogFile(fs FS, path string, emptyOK bool) (*logFileReader, *LogEnd, error) {
 	f, size, err := openSized(fs, path)
 	if err != nil {
 		return nil, nil, err
 	}
 	r := &logFileReader{f: f, path: path, size: size}
-	if size == 0 && last {
+	if size == 0 && emptyOK {
 		return r, &LogEnd{Kind: EndEmpty}, nil
 	}
 	b, err := r.read(0, FileHeaderSize, nil)
@@ -186,7 +186,8 @@ type LogIterator struct {
 	fs        FS
 	dir       string
 	from      int64
-	reached   bool        // a record at or above from was seen
+	reached   bool // a record at or above from was seen
+	opts      ReadOptions
 	remaining []namedFile // files still to read, ascending
 	all       []namedFile // every file the iterator reads
 	cur       *logFileReader
@@ -203,10 +204,22 @@ type FileEnd struct {
 	LogEnd
 }
 
+// ReadOptions select among ZooKeeper's reading behaviours.
+type ReadOptions struct {
+	// NoFastForward starts at the first txn of the file that may hold the start zxid
+	// instead of skipping to the first txn at or above it (FileTxnLog.read(zxid, false)).
+	NoFastForward bool
+	// EmptyTailIsError fails on an empty (0-byte) newest log file, as ZooKeeper did
+	// before ZOOKEEPER-2332 was fixed (3.8.0 fails to start with an EOFException). By
+	// default such a file reads as empty (its Ends entry says EndEmpty); the fixed
+	// ZooKeeper also deletes it, which is the caller's to do.
+	EmptyTailIsError bool
+}
+
 // ReadLog returns an iterator over the txns of dir's log files from zxid from on
 // (FileTxnLog.read(from), fast-forwarded to the first txn at or above from).
 func ReadLog(fs FS, dir string, from int64) (*LogIterator, error) {
-	return readLog(fs, dir, from, true)
+	return ReadLogWith(fs, dir, from, ReadOptions{})
 }
 
 // ReadLogFile returns an iterator that starts at the first txn of the file that may hold
@@ -214,16 +227,17 @@ func ReadLog(fs FS, dir string, from int64) (*LogIterator, error) {
 // leader uses to DIFF a learner from disk: it gives up when the first txn is already
 // after the learner's zxid).
 func ReadLogFile(fs FS, dir string, from int64) (*LogIterator, error) {
-	return readLog(fs, dir, from, false)
+	return ReadLogWith(fs, dir, from, ReadOptions{NoFastForward: true})
 }
 
-func readLog(fs FS, dir string, from int64, fastForward bool) (*LogIterator, error) {
+// ReadLogWith is ReadLog with options.
+func ReadLogWith(fs FS, dir string, from int64, opts ReadOptions) (*LogIterator, error) {
 	files, err := listNamed(fs, dir, LogPrefix)
 	if err != nil {
 		return nil, err
 	}
 	picked := filesFrom(files, from)
-	return &LogIterator{fs: fs, dir: dir, from: from, reached: !fastForward, remaining: picked, all: picked}, nil
+	return &LogIterator{fs: fs, dir: dir, from: from, reached: opts.NoFastForward, opts: opts, remaining: picked, all: picked}, nil
 }
 
 // StorageSize is the total size of the files the iterator reads (TxnIterator
@@ -291,7 +305,7 @@ func (it *LogIterator) openNext() bool {
 	}
 	nf := it.remaining[0]
 	it.remaining = it.remaining[1:]
-	r, end, err := openLogFile(it.fs, join(it.dir, nf.name), len(it.remaining) == 0)
+	r, end, err := openLogFile(it.fs, join(it.dir, nf.name), len(it.remaining) == 0 && !it.opts.EmptyTailIsError)
 	if err != nil {
 		it.err = err
 		return false

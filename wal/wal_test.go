@@ -363,3 +363,16 @@ func TestPaddingAfterOverrun(t *testing.T) {
 		t.Fatalf("TotalLogSize after roll and reset = %d", l.TotalLogSize())
 	}
 }
+
+func TestEmptyTailIsErrorOption(t *testing.T) {
+	fs := newFS(t)
+	l := wal.OpenLog(fs, dir, wal.LogOptions{PreAllocKB: 16})
+	appendAll(t, l, 1, 3, 1)
+	fs.WriteFile(dir+"/log.4", nil)
+	it, _ := wal.ReadLogWith(fs, dir, 0, wal.ReadOptions{EmptyTailIsError: true})
+	for it.Next() {
+	}
+	if !errors.Is(it.Err(), wal.ErrCorrupt) || !strings.Contains(it.Err().Error(), "log.4") {
+		t.Fatalf("3.8.0 behaviour: err = %v", it.Err())
+	}
+}

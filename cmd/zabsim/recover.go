@@ -74,7 +74,7 @@ func openReadOnlyDB(dataDir, logDir string) (*zkdb.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := zkdb.Config{FS: readOnlyFS{fsys}, DataDir: stripVersionDir(data), NoAutoCreate: true, Rand: rand.New(rand.NewPCG(0, 0))}
+	cfg := zkdb.Config{FS: readOnlyFS{fsys}, DataDir: stripVersionDir(data), ReadOnly: true, Rand: rand.New(rand.NewPCG(0, 0))}
 	if logDir != "" {
 		_, l, err := osPath(logDir)
 		if err != nil {

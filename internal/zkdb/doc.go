@@ -49,5 +49,8 @@
 //
 // Config.SkipSnapshotsAfterTrunc selects the proposed fix of ZOOKEEPER-4837 (reload after
 // TRUNC ignores snapshots newer than the truncation zxid); the default is 3.8's behaviour,
-// which resurrects truncated txns from such a snapshot.
+// which resurrects truncated txns from such a snapshot. Config.EmptyTailLogFails selects
+// 3.8.0's refusal to start on an empty newest log file (ZOOKEEPER-2332); the default is
+// the fix, which deletes that file. Config.TrustEmptySnapshot is
+// zookeeper.snapshot.trust.empty. Config.ReadOnly makes Load write nothing (for tools).
 package zkdb

@@ -98,7 +98,7 @@ func (db *DB) Load(opts LoadOptions) (LoadReport, error) {
 // makeDirs creates the version-2 directories as FileTxnSnapLog does, unless the database
 // must not be created (NoAutoCreate: then the directories must exist).
 func (db *DB) makeDirs() error {
-	if db.cfg.NoAutoCreate {
+	if db.cfg.NoAutoCreate || db.cfg.ReadOnly {
 		return nil
 	}
 	for _, d := range []string{db.cfg.snapDir(), db.cfg.logDir()} {
@@ -136,6 +136,9 @@ func (db *DB) loadEmpty(rep *LoadReport) error {
 	if err == nil && last != -1 {
 		return errf("%w (log up to %#x in %s, no valid snapshot in %s): something is broken", ErrLogWithoutSnapshot, last, db.cfg.logDir(), db.cfg.snapDir())
 	}
+	if db.cfg.ReadOnly {
+		return nil // an empty database at zxid 0, nothing written
+	}
 	if db.cfg.NoAutoCreate {
 		db.tree.SetLastProcessedZxid(-1)
 		rep.HighestZxid = -1
@@ -152,7 +155,7 @@ func (db *DB) loadEmpty(rep *LoadReport) error {
 func (db *DB) replayLog(rep *LoadReport, upTo int64) error {
 	start := db.tree.LastProcessedZxid()
 	rep.HighestZxid = start
-	it, err := wal.ReadLog(db.cfg.FS, db.cfg.logDir(), start+1)
+	it, err := wal.ReadLogWith(db.cfg.FS, db.cfg.logDir(), start+1, wal.ReadOptions{EmptyTailIsError: db.cfg.EmptyTailLogFails})
 	if err != nil {
 		if isNotExist(err) {
 			return nil // no log directory yet: nothing logged
@@ -178,6 +181,25 @@ func (db *DB) replayLog(rep *LoadReport, upTo int64) error {
 	rep.LogEnds = it.Ends()
 	if err := it.Err(); err != nil {
 		return errf("replaying log: %w", err)
+	}
+	return db.removeEmptyTail(rep.LogEnds)
+}
+
+// removeEmptyTail deletes an empty newest log file, as ZooKeeper does since the fix of
+// ZOOKEEPER-2332: left in place it would stop being the newest once a file with another
+// name is started, and an empty file in the middle of the log is corrupt.
+func (db *DB) removeEmptyTail(ends []wal.FileEnd) error {
+	if db.cfg.ReadOnly {
+		return nil
+	}
+	for _, e := range ends {
+		if e.Kind != wal.EndEmpty {
+			continue
+		}
+		path := db.cfg.logDir() + "/" + e.Name
+		if err := db.cfg.FS.Remove(path); err != nil {
+			return errf("removing the empty log file %s: %w", path, err)
+		}
 	}
 	return nil
 }

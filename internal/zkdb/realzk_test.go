@@ -163,13 +163,14 @@ func startRealZooKeeper(t *testing.T, java, dataDir string, done func() bool) (o
 // the ways §13 of the reference describes and checks that real ZooKeeper and zabsim
 // agree: a torn last record is dropped by both (same tree); a flipped byte inside a
 // record, or a last record whose middle was lost while its 'B' survived (ZOOKEEPER-2560),
-// makes both refuse to start with a CRC error.
+// makes both refuse to start with a CRC error; an empty newest log file makes 3.8.0
+// refuse to start (ZOOKEEPER-2332), as zabsim does with Config.EmptyTailLogFails.
 func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
 	java, err := exec.LookPath("java")
 	if _, statErr := os.Stat(zookeeperJar); statErr != nil || err != nil {
 		t.Skipf("real ZooKeeper 3.8 is not installed (%s, java): `apt-get install zookeeper` enables this cross-check", zookeeperJar)
 	}
-	for _, damage := range []string{"torn-last-record", "flipped-byte", "zk2560-middle-lost-B-kept"} {
+	for _, damage := range []string{"torn-last-record", "flipped-byte", "zk2560-middle-lost-B-kept", "zk2332-empty-newest-file"} {
 		t.Run(damage, func(t *testing.T) {
 			root := t.TempDir()
 			fs := osfs.New(root)
@@ -195,6 +196,11 @@ func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
 				// Zero the second half of the last record, its 'B' included, as a crash
 				// that lost the record's last sector would leave it.
 				f.WriteAt(make([]byte, end-mid), mid)
+			case "zk2332-empty-newest-file":
+				// A log file created just before a crash, its header never written.
+				if err := os.WriteFile(filepath.Join(root, "data", wal.VersionDir, "log.29"), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			case "zk2560-middle-lost-B-kept":
 				// Zero the middle but keep the 'B': reordered sector writes (ZOOKEEPER-2560).
 				f.WriteAt(make([]byte, end-1-mid), mid)
@@ -206,14 +212,18 @@ func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
 			}
 			f.Close()
 
-			ours := zkdb.New(zkdb.Config{FS: fs, DataDir: "data", Rand: rand.New(rand.NewPCG(5, 5))})
+			ours := zkdb.New(zkdb.Config{FS: fs, DataDir: "data", EmptyTailLogFails: true, Rand: rand.New(rand.NewPCG(5, 5))})
 			_, ourErr := ours.Load(zkdb.LoadOptions{})
 			if damage != "torn-last-record" {
 				if !errors.Is(ourErr, wal.ErrCorrupt) {
 					t.Fatalf("zabsim loaded the damaged log: %v", ourErr)
 				}
 				out, exitErr := startRealZooKeeper(t, java, filepath.Join(root, "data"), func() bool { return false })
-				if exitErr == nil || !strings.Contains(out, "CRC check failed") {
+				want := "CRC check failed"
+				if damage == "zk2332-empty-newest-file" {
+					want = "java.io.EOFException"
+				}
+				if exitErr == nil || !strings.Contains(out, want) {
 					t.Fatalf("real ZooKeeper did not refuse the damaged log (%v):\n%s", exitErr, out)
 				}
 				return

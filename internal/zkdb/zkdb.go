@@ -26,9 +26,16 @@ type Config struct {
 	// SnapSizeLimitKB is zookeeper.snapSizeLimitInKb; 0 means the default (4 GiB),
 	// negative disables the size rule.
 	SnapSizeLimitKB int64
+	// ReadOnly makes Load write nothing: no directories, no snapshot.0, no removal of an
+	// empty log file (the recover command).
+	ReadOnly bool
 	// NoAutoCreate is zookeeper.db.autocreate=false: an empty data dir loads at zxid -1
 	// without writing snapshot.0.
 	NoAutoCreate bool
+	// EmptyTailLogFails selects ZooKeeper's behaviour before the fix of ZOOKEEPER-2332
+	// (3.8.0 included): an empty newest log file — created, then a crash before its
+	// header reached the disk — fails the load. By default, as fixed, Load deletes it.
+	EmptyTailLogFails bool
 	// TrustEmptySnapshot is zookeeper.snapshot.trust.empty (ZOOKEEPER-3056's escape
 	// hatch): with log entries but no valid snapshot, replay the whole log over an empty
 	// tree instead of refusing to start.

@@ -400,3 +400,28 @@ func TestPurgeAndEpochWrites(t *testing.T) {
 		t.Fatalf("epochs %+v %v", e, err)
 	}
 }
+
+// TestEmptyTailLogFile: a log file created just before a crash, header never written.
+// ZooKeeper 3.8.0 refuses to start on it (ZOOKEEPER-2332, shown against the real server
+// when it is installed); the fixed behaviour, the default, deletes it.
+func TestEmptyTailLogFile(t *testing.T) {
+	for _, fails := range []bool{false, true} {
+		fs := memfs.New()
+		db := newDB(fs, 1000000)
+		db.Load(zkdb.LoadOptions{})
+		run(t, db, 1, 9, 3)
+		fs.WriteFile("logs/version-2/log.a", nil)
+		re := zkdb.New(zkdb.Config{FS: fs, DataDir: "data", DataLogDir: "logs", EmptyTailLogFails: fails, Rand: rand.New(rand.NewPCG(1, 1))})
+		_, err := re.Load(zkdb.LoadOptions{})
+		names, _ := fs.ReadDir("logs/version-2")
+		if fails {
+			if !errors.Is(err, wal.ErrCorrupt) || !slices.Contains(names, "log.a") {
+				t.Fatalf("3.8.0: err %v, files %v", err, names)
+			}
+			continue
+		}
+		if err != nil || re.LastProcessedZxid() != 9 || slices.Contains(names, "log.a") {
+			t.Fatalf("fixed: err %v, at %d, files %v", err, re.LastProcessedZxid(), names)
+		}
+	}
+}
