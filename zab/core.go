@@ -26,6 +26,7 @@ type params struct {
 	snapCount           int
 	voters              []int64 // sorted participant ids
 	electionAddr        string  // this server's host:electionPort (election handshake)
+	observers           []int64 // observer ids (not served: an observer cannot be built)
 }
 
 func (p params) quorum(n int) bool { return n > len(p.voters)/2 }
@@ -376,6 +377,11 @@ func paramsFrom(cfg *Config) (params, error) {
 		syncLimit: int64(cfg.SyncLimit), snapCount: max(cfg.SnapCount, 2),
 		minSessionTimeoutMs: int32(cfg.MinSessionTimeoutMs), maxSessionTimeoutMs: int32(cfg.MaxSessionTimeoutMs),
 		voters: cfg.Voters()}
+	for _, a := range cfg.Servers {
+		if a.Role == ObserverRole {
+			p.observers = append(p.observers, a.ID)
+		}
+	}
 	if p.minSessionTimeoutMs <= 0 {
 		p.minSessionTimeoutMs = int32(2 * cfg.TickTimeMs)
 	}

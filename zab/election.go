@@ -13,7 +13,7 @@ type election struct {
 const timerElectionConnect TimerID = 100
 
 func (s *Server) newElection() {
-	e, err := fle.New(fle.Config{MyID: s.id, Voters: s.p.voters, ElectionAddr: s.p.electionAddr})
+	e, err := fle.New(fle.Config{MyID: s.id, Voters: s.p.voters, Observers: s.p.observers, ElectionAddr: s.p.electionAddr})
 	if err != nil {
 		panic("zab: election config built from a validated zoo.cfg was refused: " + err.Error())
 	}
