@@ -270,6 +270,9 @@ type genClient struct {
 	versions map[string]int32 // last version seen per path (for conditional writes)
 	seqNames []string         // sequential nodes it created
 	xid      int32
+	// appliedFloor is the highest zxid the server has applied or answered for the client's
+	// calls: a call pipelined behind a write sees that write (FIFO client order).
+	appliedFloor int64
 	expiring bool
 }
 
@@ -278,6 +281,7 @@ type pending struct {
 	c         *genClient
 	lost      bool // the client will never learn the outcome
 	effective bool // the call takes effect (always, unless lost and dropped)
+	pipelined bool // another call of the client was sent behind it before its answer
 	truth     *Op  // a lost call that took effect: its real answer
 }
 
@@ -434,12 +438,39 @@ func (g *gen) invoke(t int64, c *genClient) {
 	g.ops = append(g.ops, o)
 	g.meta = append(g.meta, pending{c: c, effective: true})
 	apply := t + g.between(1, 40)
+	if o.Kind != KindCloseSession && g.outOps > 0 && g.rnd.IntN(7) == 0 {
+		g.pipeline(t, c, i, apply)
+		return
+	}
 	if o.Kind == KindCloseSession || g.rnd.Float64() >= g.cfg.unknownRate {
 		g.push(apply, evApply, c, i)
 		g.push(apply+g.between(1, 40), evReturn, c, i)
 		return
 	}
 	g.loseConnection(t, c, i, apply)
+}
+
+// pipeline sends a second call right behind call i on the same connection, before i's
+// answer: the server runs them in order and the answers come back in order.
+func (g *gen) pipeline(t int64, c *genClient, i int, apply int64) {
+	o2 := g.pick(c)
+	if o2.Kind == KindCloseSession {
+		o2 = Op{Kind: KindSync, Path: "/t"}
+	}
+	g.outOps--
+	o2.Call, o2.Session, o2.Proc, o2.Server, o2.ReplyZxid = t+1, c.session, c.proc, c.server, NoZxid
+	c.xid++
+	o2.Xid = c.xid
+	j := len(g.ops)
+	g.ops = append(g.ops, o2)
+	g.meta = append(g.meta, pending{c: c, effective: true})
+	g.meta[i].pipelined = true
+	apply2 := max(apply, t+1) + g.between(0, 20)
+	ret1 := apply + g.between(1, 40)
+	g.push(apply, evApply, c, i)
+	g.push(apply2, evApply, c, j)
+	g.push(ret1, evReturn, c, i)
+	g.push(max(ret1, apply2)+g.between(0, 20), evReturn, c, j)
 }
 
 // loseConnection makes call i's outcome unknown: it takes effect now, much later, or never;
@@ -507,6 +538,12 @@ func (g *gen) apply(t int64, i int) {
 	if g.closed[o.Session] {
 		return // a late request of a closed session: the server rejects it
 	}
+	defer func() {
+		if o.ReplyZxid > 0 {
+			c := g.meta[i].c
+			c.appliedFloor = max(c.appliedFloor, o.ReplyZxid)
+		}
+	}()
 	switch o.Kind {
 	case KindGetData, KindExists, KindGetChildren, KindSync:
 		g.serveRead(o, g.meta[i].c)
@@ -582,7 +619,7 @@ func multiFailure(n, failAt int, code clientproto.ErrCode) []SubResult {
 // session has seen and no newer than what is committed.
 func (g *gen) serveRead(o *Op, c *genClient) {
 	srv := o.Server
-	lo := max(g.applied[srv], c.lastSeen)
+	lo := max(g.applied[srv], c.lastSeen, c.appliedFloor)
 	z := g.st.servable(g.rnd, lo)
 	g.applied[srv] = z
 	o.ReplyZxid, o.Outcome = z, OutcomeOK
@@ -622,7 +659,9 @@ func (g *gen) finish(t int64, i int) {
 	if o.Kind == KindCloseSession {
 		g.newSession(c)
 	}
-	g.push(t+g.between(0, 5), evInvoke, c, -1)
+	if !g.meta[i].pipelined {
+		g.push(t+g.between(0, 5), evInvoke, c, -1)
+	}
 }
 
 // pick chooses the next call of client c: mostly under a few roots of a window that moves
