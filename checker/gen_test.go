@@ -273,7 +273,7 @@ type genClient struct {
 	// appliedFloor is the highest zxid the server has applied or answered for the client's
 	// calls: a call pipelined behind a write sees that write (FIFO client order).
 	appliedFloor int64
-	expiring bool
+	expiring     bool
 }
 
 // pending is what the loop knows about a call beyond its Op.
