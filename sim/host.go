@@ -91,8 +91,9 @@ func (w *World) OnRestart(h HostID, fn func()) {
 
 // Crash kills h's process as a power loss would: its pending and held events are
 // dropped, crash hooks run, its connections break (peers learn at their own times) and
-// its disk applies crash semantics drawn from the disk's stream. Crashing a down host
-// does nothing.
+// its disk applies crash semantics drawn from the disk's stream. Crashing a host whose
+// process was killed (Kill) still applies the disk's crash semantics: the machine loses
+// its page cache. Crashing a crashed host does nothing.
 func (w *World) Crash(h HostID) { w.crash(h, CrashDrawn) }
 
 // CrashWith is Crash with the disk's crash mode forced (CrashKeep, CrashDrop, CrashTear).
@@ -100,12 +101,14 @@ func (w *World) CrashWith(h HostID, mode CrashMode) { w.crash(h, mode) }
 
 func (w *World) crash(id HostID, mode CrashMode) {
 	h := w.host(id)
-	if !h.up {
+	if !h.up && !h.killed {
 		return
 	}
 	w.note("host.crash", int64(id), int64(mode), 0)
-	w.stopProcess(h)
-	h.killed = false
+	if h.up {
+		w.stopProcess(h)
+	}
+	h.killed = false // the machine itself is down now: its page cache is lost
 	w.net.hostCrashed(id)
 	h.disk.crash(mode)
 }

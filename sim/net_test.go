@@ -385,3 +385,31 @@ func TestKillClosesGracefullyAndKeepsThePageCache(t *testing.T) {
 		t.Fatalf("after kill and restart the file holds %q, want the unsynced write kept", got)
 	}
 }
+
+func TestPowerLossAfterKillLosesThePageCache(t *testing.T) {
+	w := NewWorld(1)
+	h := w.AddHost()
+	d := w.Disk(h)
+	f, _ := d.Create("f")
+	d.SyncDir(".") // the name is durable, the data will not be
+	f.WriteAt([]byte("unsynced"), 0)
+	crashes := 0
+	w.OnCrash(h, func() { crashes++ })
+	w.Kill(h)
+	w.CrashWith(h, CrashDrop)
+	w.CrashWith(h, CrashDrop) // a crashed host: nothing more
+	w.Restart(h)
+	if crashes != 1 {
+		t.Fatalf("crash hooks ran %d times for one process death", crashes)
+	}
+	g, err := d.Open("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := g.Size(); s != 0 {
+		t.Fatalf("a power loss after a kill kept %d unsynced bytes", s)
+	}
+	if st := d.Stats(); st.Crashes != 1 {
+		t.Fatalf("disk crashes %d, want 1", st.Crashes)
+	}
+}
