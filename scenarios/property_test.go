@@ -145,3 +145,24 @@ func TestRapidShrinksThePlantedBug(t *testing.T) {
 		t.Fatalf("rapid's minimal schedule has %d events, want 1 or 2:\n%s", lines, out)
 	}
 }
+
+var simProperty = flag.Bool("sim.property", false, "run TestPropertySimSchedules: rapid-generated fault schedules on the simulated ensemble")
+
+// TestPropertySimSchedules is the property over the real simulated ensemble: any
+// generated fault schedule leaves three ZooKeeper servers safe and, once healed, live.
+// It is opt-in (-sim.property) because it is a bug finder over other packages' code:
+// a failure is a finding to file, printed as rapid's minimal schedule.
+//
+//	go test ./scenarios/ -run TestPropertySimSchedules -sim.property -rapid.checks 300
+func TestPropertySimSchedules(t *testing.T) {
+	if !*simProperty {
+		t.Skip("opt-in bug finder: pass -sim.property")
+	}
+	if err := flag.Set("rapid.nofailfile", "true"); err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("rapid.nofailfile", "false")
+	rapid.Check(t, func(t *rapid.T) {
+		checkRun(t, genOptions(t, ""), scenarios.SimBackend(""))
+	})
+}
