@@ -161,7 +161,8 @@ func startRealZooKeeper(t *testing.T, java, dataDir string, done func() bool) (o
 
 // TestRecoverRealZooKeeperAgreesOnDamagedLogs damages the newest log of a zabsim data dir
 // the ways §13 of the reference describes and checks that real ZooKeeper and zabsim
-// agree: a torn last record is dropped by both (same tree); a flipped byte inside a
+// agree: a torn last record is dropped by both (same tree), and so is everything from a
+// record whose length lost a bit (silently: durable txns gone); a flipped byte inside a
 // record, or a last record whose middle was lost while its 'B' survived (ZOOKEEPER-2560),
 // makes both refuse to start with a CRC error; an empty newest log file makes 3.8.0
 // refuse to start (ZOOKEEPER-2332), as zabsim does with Config.EmptyTailLogFails.
@@ -170,7 +171,7 @@ func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
 	if _, statErr := os.Stat(zookeeperJar); statErr != nil || err != nil {
 		t.Skipf("real ZooKeeper 3.8 is not installed (%s, java): `apt-get install zookeeper` enables this cross-check", zookeeperJar)
 	}
-	for _, damage := range []string{"torn-last-record", "flipped-byte", "zk2560-middle-lost-B-kept", "zk2332-empty-newest-file"} {
+	for _, damage := range []string{"torn-last-record", "flipped-byte", "zk2560-middle-lost-B-kept", "zk2332-empty-newest-file", "flipped-length-bit"} {
 		t.Run(damage, func(t *testing.T) {
 			root := t.TempDir()
 			fs := osfs.New(root)
@@ -196,6 +197,12 @@ func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
 				// Zero the second half of the last record, its 'B' included, as a crash
 				// that lost the record's last sector would leave it.
 				f.WriteAt(make([]byte, end-mid), mid)
+			case "flipped-length-bit":
+				// Record 21's length grows by one: its 'B' is no longer where the reader
+				// looks, so ZooKeeper takes it for a torn tail and ends the file there.
+				b := make([]byte, 1)
+				f.ReadAt(b, offsets[20]+11)
+				f.WriteAt([]byte{b[0] ^ 1}, offsets[20]+11)
 			case "zk2332-empty-newest-file":
 				// A log file created just before a crash, its header never written.
 				if err := os.WriteFile(filepath.Join(root, "data", wal.VersionDir, "log.29"), nil, 0o644); err != nil {
@@ -214,7 +221,11 @@ func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
 
 			ours := zkdb.New(zkdb.Config{FS: fs, DataDir: "data", EmptyTailLogFails: true, Rand: rand.New(rand.NewPCG(5, 5))})
 			_, ourErr := ours.Load(zkdb.LoadOptions{})
-			if damage != "torn-last-record" {
+			wantZxid := int64(39) // the torn record, 40, is dropped
+			if damage == "flipped-length-bit" {
+				wantZxid = 20 // record 21 and everything after it in the file are dropped
+			}
+			if damage != "torn-last-record" && damage != "flipped-length-bit" {
 				if !errors.Is(ourErr, wal.ErrCorrupt) {
 					t.Fatalf("zabsim loaded the damaged log: %v", ourErr)
 				}
@@ -228,20 +239,20 @@ func TestRecoverRealZooKeeperAgreesOnDamagedLogs(t *testing.T) {
 				}
 				return
 			}
-			if ourErr != nil || ours.LastProcessedZxid() != 39 {
-				t.Fatalf("zabsim: %v, at %d", ourErr, ours.LastProcessedZxid())
+			if ourErr != nil || ours.LastProcessedZxid() != wantZxid {
+				t.Fatalf("zabsim: %v, at %d, want %d", ourErr, ours.LastProcessedZxid(), wantZxid)
 			}
 			ours.KillOrphanEphemerals()
-			runRealZooKeeper(t, java, filepath.Join(root, "data"), 39)
+			runRealZooKeeper(t, java, filepath.Join(root, "data"), wantZxid)
 			var tree *datatree.Tree
-			if _, err := wal.ReadSnapshot(fs, "data/"+wal.VersionDir+"/"+wal.SnapName(39), func(d *jute.Decoder) (err error) {
+			if _, err := wal.ReadSnapshot(fs, "data/"+wal.VersionDir+"/"+wal.SnapName(wantZxid), func(d *jute.Decoder) (err error) {
 				tree, err = datatree.DeserializeFrom(d)
 				return err
 			}); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := zkdb.MarshalTreeJSON(zkdb.TreeNodes(tree))
-			sameJSON(t, "real ZooKeeper after a torn tail", got, dbJSON(t, ours))
+			sameJSON(t, "real ZooKeeper after "+damage, got, dbJSON(t, ours))
 		})
 	}
 }
