@@ -238,7 +238,9 @@ func (s *simCluster) Check() Judgement {
 	crash = append(crash, s.c.Errors()...)
 	in.Crash = strings.Join(crash, "\n")
 	rep := checker.Check(in)
-	j := Judgement{Verdict: fromCheckerVerdict(rep.Verdict), Explanation: rep.String(), Visualizations: rep.Visualizations}
+	// The report's first line repeats the verdict the runner prints; keep the details.
+	_, details, _ := strings.Cut(rep.String(), "\n")
+	j := Judgement{Verdict: fromCheckerVerdict(rep.Verdict), Explanation: strings.TrimSpace(details), Visualizations: rep.Visualizations}
 	if len(rep.Failures) > 0 {
 		j.Check = rep.Failures[0].Invariant
 	} else if j.Verdict == CrashVerdict {
