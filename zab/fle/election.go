@@ -284,10 +284,10 @@ func (e *Election) ownDecision() State {
 
 // The election thread's CPU: each received notification costs notificationCostNs
 // (ZooKeeper logs every one at INFO); up to burstNs of backlog is worked off within the
-// current input, the rest waits (PollTimer wakes the thread). Normal elections never reach the bound;
-// vote cycles under PreZK1419 (two of our own notifications chasing each other, as in
-// ZooKeeper ≤ 3.4.3) would otherwise spin forever at no cost, and with it the receive
-// queue's drop-oldest bound becomes real.
+// current input, the rest waits (PollTimer wakes the thread). Normal elections never
+// reach the bound; vote cycles under PreZK1419 (two of our own notifications chasing each
+// other, as in ZooKeeper ≤ 3.4.3) would otherwise spin forever at no cost. With the bound,
+// the receive queue's drop-oldest rule becomes real.
 const (
 	notificationCostNs = 50_000
 	burstNs            = msNs
