@@ -1,6 +1,7 @@
 package zkdb
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,15 +20,7 @@ func errf(format string, args ...any) error { return fmt.Errorf("zkdb: "+format,
 var ErrLogWithoutSnapshot = errors.New("no snapshot found, but there are log entries")
 
 func sortSessions(s []wal.Session) {
-	slices.SortFunc(s, func(a, b wal.Session) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s, func(a, b wal.Session) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // LoadReport says what Load found.

@@ -2,6 +2,7 @@ package zkdb_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,7 +89,7 @@ func crossCheckRealZooKeeper(t *testing.T, java string, fromLog bool) {
 	got, _ := zkdb.MarshalTreeJSON(zkdb.TreeNodes(tree))
 	sameJSON(t, "real ZooKeeper's recovery", got, dbJSON(t, want))
 	zkSessions := slices.Clone(info.Sessions)
-	slices.SortFunc(zkSessions, func(a, b wal.Session) int { return int(a.ID - b.ID) })
+	slices.SortFunc(zkSessions, func(a, b wal.Session) int { return cmp.Compare(a.ID, b.ID) })
 	if !equalSessions(zkSessions, want.Sessions()) || len(zkSessions) == 0 {
 		t.Fatalf("sessions: ZooKeeper %v, zabsim %v", zkSessions, want.Sessions())
 	}
