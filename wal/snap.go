@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"cmp"
 	"encoding/binary"
 	"hash/adler32"
 	"slices"
@@ -78,16 +79,7 @@ func javaHashMapOrder(sessions []Session) []Session {
 		return int(h) & (tableSize - 1)
 	}
 	slices.SortFunc(out, func(a, b Session) int {
-		if ba, bb := bucket(a.ID), bucket(b.ID); ba != bb {
-			return ba - bb
-		}
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(bucket(a.ID), bucket(b.ID)), cmp.Compare(a.ID, b.ID))
 	})
 	return out
 }
