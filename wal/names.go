@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,13 +55,7 @@ func listNamed(fs FS, dir, prefix string) ([]namedFile, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b namedFile) int {
-		if a.zxid != b.zxid {
-			if a.zxid < b.zxid {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.name, b.name)
+		return cmp.Or(cmp.Compare(a.zxid, b.zxid), strings.Compare(a.name, b.name))
 	})
 	return out, nil
 }
