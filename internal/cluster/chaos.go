@@ -14,9 +14,10 @@ import (
 	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
-// ChaosOptions shape one randomized run: a workload under random crashes (power loss),
-// kills, restarts, partitions, pauses, clogs and fsync errors drawn from the seed, then
-// healing, a probe write and a liveness phase.
+// ChaosOptions shape one randomized run: a workload under random crashes (power loss,
+// at random times or armed to fall right after a chosen effect of a server's flow), kills,
+// restarts, partitions, pauses, clogs and fsync errors drawn from the seed, then healing,
+// a probe write and a liveness phase.
 type ChaosOptions struct {
 	Config  *zab.Config // nil: zab.DefaultConfig()
 	Variant zab.Variant
@@ -87,6 +88,7 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 		return res, err
 	}
 	f := &faulter{c: c, rnd: c.w.Rand("cluster/chaos"), end: c.Now().Add(o.FaultPhase), fsyncErrors: o.FsyncErrors}
+	c.afterEffect = f.afterEffect
 	f.schedule()
 	if err := c.RunUntil(f.end); err != nil {
 		return res, fmt.Errorf("cluster: chaos seed %d: %w", seed, err)
@@ -205,6 +207,7 @@ func (c *Cluster) FinalHistories() []checker.FinalServer {
 
 // faulter injects random faults until end.
 type faulter struct {
+	arms        []armedCrash
 	fsyncErrors bool
 	c           *Cluster
 	rnd         *rand.Rand
@@ -235,11 +238,15 @@ func (f *faulter) schedule() {
 func (f *faulter) inject() {
 	ids := f.c.ServerIDs()
 	sid := ids[f.rnd.IntN(len(ids))]
-	kinds := 7
+	kinds := 8
 	if f.fsyncErrors {
-		kinds = 8
+		kinds = 9
 	}
 	switch f.rnd.IntN(kinds) {
+	case 7:
+		t := triggers[f.rnd.IntN(len(triggers))]
+		f.note("arm: crash %d right after %s", sid, t.what)
+		f.arms = append(f.arms, armedCrash{sid: sid, trigger: t})
 	case 0, 1:
 		f.note("crash %d", sid)
 		f.c.Crash(sid)
@@ -248,7 +255,7 @@ func (f *faulter) inject() {
 		f.note("kill %d", sid)
 		f.c.Kill(sid)
 		f.c.w.After(f.uniform(200*sim.Millisecond, 6*sim.Second), func() { f.c.Restart(sid) })
-	case 7:
+	case 8:
 		d := f.uniform(100*sim.Millisecond, 3*sim.Second)
 		f.note("fsync errors on %d for %v", sid, d)
 		disk := f.c.w.Disk(f.c.node(sid).host)
@@ -280,10 +287,64 @@ func (f *faulter) inject() {
 	}
 }
 
+// trigger names a point in a server's flow: right after it executes a matching effect.
+type trigger struct {
+	what  string
+	match func(zab.Effect) bool
+}
+
+// armedCrash is a power loss waiting for server sid to reach trigger: the crash falls
+// between two effects, where ordering bugs live (an ACK that left before its data was
+// durable, an epoch file or a truncation not yet synced).
+type armedCrash struct {
+	sid     int64
+	trigger trigger
+}
+
+func sentAck(newLeaderOnly bool) func(zab.Effect) bool {
+	return func(e zab.Effect) bool {
+		s, ok := e.(zab.Send)
+		if !ok {
+			return false
+		}
+		p, ok := s.Msg.(zab.QuorumPacket)
+		return ok && p.Type == zab.PacketAck && (!newLeaderOnly || p.Zxid&(1<<32-1) == 0)
+	}
+}
+
+func effectIs[T zab.Effect](e zab.Effect) bool {
+	_, ok := e.(T)
+	return ok
+}
+
+var triggers = []trigger{
+	{"its NEWLEADER ACK", sentAck(true)},
+	{"an ACK", sentAck(false)},
+	{"a log append", effectIs[zab.AppendTxns]},
+	{"an epoch write", effectIs[zab.WriteEpoch]},
+	{"a truncation", effectIs[zab.Truncate]},
+	{"a snapshot", effectIs[zab.RollAndSnapshot]},
+}
+
+// afterEffect fires the first armed crash whose server just executed a matching effect.
+func (f *faulter) afterEffect(sid int64, e zab.Effect) {
+	for i, a := range f.arms {
+		if a.sid != sid || !a.trigger.match(e) {
+			continue
+		}
+		f.arms = slices.Delete(f.arms, i, i+1)
+		f.note("crash %d right after %s", sid, a.trigger.what)
+		f.c.Crash(sid)
+		f.c.w.After(f.uniform(200*sim.Millisecond, 6*sim.Second), func() { f.c.Restart(sid) })
+		return
+	}
+}
+
 // healAll ends every fault: partitions healed, paused servers resumed, down servers
 // restarted.
 func (f *faulter) healAll() {
 	f.note("heal all")
+	f.arms = nil
 	f.c.Heal()
 	for _, sid := range f.c.ServerIDs() {
 		h := f.c.node(sid).host

@@ -163,28 +163,67 @@ func (s *store) reload() (zab.Recovered, error) {
 }
 
 // finalHistory reads the server's files as recovery would: the newest snapshot's zxid and
-// the zxids of the logged txns after it.
+// the zxids of the logged txns after it, file by file in zxid order. An empty last log
+// file (created, header not yet written) holds nothing, as ZooKeeper treats an empty tail
+// log.
 func (s *store) finalHistory() (snapZxid int64, zxids []int64, err error) {
-	names, err := s.fs.ReadDir(s.snapDir())
+	snaps, err := s.fs.ReadDir(s.snapDir())
 	if err != nil {
 		return 0, nil, err
 	}
-	for _, name := range names {
+	for _, name := range snaps {
 		if z := wal.ZxidFromName(name, wal.SnapPrefix); z > snapZxid {
 			snapZxid = z
 		}
 	}
-	it, err := wal.ReadLog(s.fs, s.logDir(), snapZxid+1)
+	logs, err := s.logFiles()
 	if err != nil {
 		return 0, nil, err
 	}
-	defer it.Close()
-	for it.Next() {
-		if z := it.Txn().Header.Zxid; z > snapZxid {
-			zxids = append(zxids, z)
+	for i, name := range logs {
+		path := s.logDir() + "/" + name
+		if i == len(logs)-1 && s.isEmpty(path) {
+			break
+		}
+		_, err := wal.ScanLogFile(s.fs, path, func(_ int64, t wal.Txn) error {
+			if t.Header.Zxid > snapZxid {
+				zxids = append(zxids, t.Header.Zxid)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, nil, err
 		}
 	}
-	return snapZxid, zxids, it.Err()
+	return snapZxid, zxids, nil
+}
+
+// logFiles lists the log files of the log dir in zxid order.
+func (s *store) logFiles() ([]string, error) {
+	names, err := s.fs.ReadDir(s.logDir())
+	if err != nil {
+		return nil, err
+	}
+	var logs []string
+	for _, name := range names {
+		if wal.ZxidFromName(name, wal.LogPrefix) >= 0 {
+			logs = append(logs, name)
+		}
+	}
+	slices.SortFunc(logs, func(a, b string) int {
+		return cmp.Compare(wal.ZxidFromName(a, wal.LogPrefix), wal.ZxidFromName(b, wal.LogPrefix))
+	})
+	return logs, nil
+}
+
+func (s *store) isEmpty(path string) bool {
+	f, err := s.fs.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	size, err := f.Size()
+	return err == nil && size == 0
 }
 
 // provision makes the files of the first start durable. ZooKeeper writes the empty
