@@ -155,6 +155,11 @@ func (t *Tree) createNode(path string, data []byte, acl []ACL, owner int64, pare
 	if !ok {
 		return nil, NoNode
 	}
+	if childName == "" || parentName == RootPath {
+		// Only a corrupt log holds such paths ("/", "/a/", "//a"); ZooKeeper would store
+		// a node under a name its parent does not list. Refuse them.
+		return nil, NoNode
+	}
 	parent := t.get(parentName)
 	if parent == nil {
 		return nil, NoNode
@@ -241,8 +246,8 @@ func (t *Tree) fixupParent(path string, cversion int32, zxid int64) Code {
 // even when the child is already gone (fuzzy-snapshot replay); cversion is unchanged.
 func (t *Tree) deleteNode(path string, zxid int64, ev *events) Code {
 	parentName, childName, ok := parentOf(path)
-	if !ok {
-		return NoNode
+	if !ok || childName == "" || parentName == RootPath {
+		return NoNode // a corrupt log's path, as in createNode
 	}
 	parent := t.get(parentName)
 	if parent == nil {

@@ -161,8 +161,13 @@ func canonical(path string) string {
 // get returns the node at path ("" and "/" are both the root), or nil.
 func (t *Tree) get(path string) *node { return t.nodes[canonical(path)] }
 
-// putNode stores n at path and adds its digest.
+// putNode stores n at path and adds its digest. A node already stored there (an orphan
+// left by applying a delete of a non-empty node, which only a corrupt log holds) is
+// replaced and its digest removed, as NodeHashMapImpl.put does.
 func (t *Tree) putNode(path string, n *node) {
+	if old := t.nodes[path]; old != nil {
+		t.digest -= old.digest
+	}
 	n.digest = nodeDigest(path, n.data, &n.stat)
 	t.digest += n.digest
 	t.nodes[path] = n
