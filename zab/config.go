@@ -67,6 +67,13 @@ type Config struct {
 	SnapRetainCount int
 	// PurgeIntervalHours is autopurge.purgeInterval; 0 (the default) disables purging.
 	PurgeIntervalHours int
+	// Election knobs ZooKeeper reads as system properties (which zoo.cfg keys become):
+	// fastleader.minNotificationInterval / fastleader.maxNotificationInterval (FLE's poll
+	// timeout starts at the first and doubles up to the second) and cnxTimeout (the
+	// election connect timeout). Pass them to zab/fle's Config.
+	ElectionMinNotificationIntervalMs int
+	ElectionMaxNotificationIntervalMs int
+	ElectionConnectTimeoutMs          int
 	// Servers are the server.N lines sorted by ID. Use Server(id) to look one up, and
 	// Voters() for the participants.
 	Servers []ServerAddr
@@ -82,9 +89,14 @@ const (
 	DefaultSnapCount       = 100000
 	DefaultPreAllocSizeKB  = 65536
 	DefaultSnapRetainCount = 3
-	minSnapCount           = 2
-	minSnapRetainCount     = 3
-	maxServerID            = 255
+	// FastLeaderElection's minNotificationInterval (= finalizeWait), maxNotificationInterval
+	// and QuorumCnxManager's cnxTO.
+	DefaultElectionMinNotificationIntervalMs = 200
+	DefaultElectionMaxNotificationIntervalMs = 60000
+	DefaultElectionConnectTimeoutMs          = 5000
+	minSnapCount                             = 2
+	minSnapRetainCount                       = 3
+	maxServerID                              = 255
 )
 
 // DefaultConfigText is the canonical three-server zoo.cfg of the operator's walkthrough
@@ -163,6 +175,10 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 		SnapCount:           DefaultSnapCount,
 		PreAllocSizeKB:      DefaultPreAllocSizeKB,
 		SnapRetainCount:     DefaultSnapRetainCount,
+
+		ElectionMinNotificationIntervalMs: DefaultElectionMinNotificationIntervalMs,
+		ElectionMaxNotificationIntervalMs: DefaultElectionMaxNotificationIntervalMs,
+		ElectionConnectTimeoutMs:          DefaultElectionConnectTimeoutMs,
 	}}
 	for _, prop := range props {
 		if err := p.apply(prop); err != nil {
@@ -328,6 +344,12 @@ func (p *configParser) intTarget(key string) (target *int, minValue int, ok bool
 		return &c.SnapRetainCount, 0, true
 	case "autopurge.purgeInterval":
 		return &c.PurgeIntervalHours, -1 << 31, true
+	case "fastleader.minNotificationInterval":
+		return &c.ElectionMinNotificationIntervalMs, 1, true
+	case "fastleader.maxNotificationInterval":
+		return &c.ElectionMaxNotificationIntervalMs, 1, true
+	case "cnxTimeout":
+		return &c.ElectionConnectTimeoutMs, 1, true
 	}
 	return nil, 0, false
 }

@@ -168,9 +168,6 @@ var ignoredConfigKeys = []ignoredKey{
 	{"digest.enabled", boolValue},
 	{"audit.enable", boolValue},
 	{"electionPortBindRetry", intValue},
-	{"cnxTimeout", intValue},
-	{"minNotificationInterval", intValue},
-	{"maxNotificationInterval", intValue},
 }
 
 // IgnoredConfigKeys returns the exact keys ParseConfig accepts and ignores; keys starting
@@ -267,6 +264,8 @@ func (c *Config) String() string {
 	fmt.Fprintf(&b, "snapCount=%d\npreAllocSize=%d\n", c.SnapCount, c.PreAllocSizeKB)
 	fmt.Fprintf(&b, "autopurge.snapRetainCount=%d\nautopurge.purgeInterval=%d\n",
 		c.SnapRetainCount, c.PurgeIntervalHours)
+	fmt.Fprintf(&b, "fastleader.minNotificationInterval=%d\nfastleader.maxNotificationInterval=%d\ncnxTimeout=%d\n",
+		c.ElectionMinNotificationIntervalMs, c.ElectionMaxNotificationIntervalMs, c.ElectionConnectTimeoutMs)
 	for _, s := range c.Servers {
 		fmt.Fprintf(&b, "server.%d=%s\n", s.ID, s.lineValue())
 	}

@@ -31,6 +31,8 @@ func TestParseConfigDefaults(t *testing.T) {
 		MaxClientCnxns:      60,
 		MinSessionTimeoutMs: 4000, MaxSessionTimeoutMs: 40000,
 		SnapCount: 100000, PreAllocSizeKB: 65536, SnapRetainCount: 3,
+		ElectionMinNotificationIntervalMs: 200, ElectionMaxNotificationIntervalMs: 60000,
+		ElectionConnectTimeoutMs: 5000,
 		Servers: []ServerAddr{
 			{ID: 1, Host: "zk1", QuorumPort: 2888, ElectionPort: 3888},
 			{ID: 2, Host: "zk2", QuorumPort: 2888, ElectionPort: 3888},
@@ -62,6 +64,9 @@ snapCount=1
 preAllocSize=16
 autopurge.snapRetainCount=1
 autopurge.purgeInterval=24
+fastleader.minNotificationInterval=50
+fastleader.maxNotificationInterval=2000
+cnxTimeout=1000
 server.5=[::1]:2890:3890;127.0.0.1:2195
 server.1=a.example:2888:3888:participant;2181
 server.3=b:2889:3889:OBSERVER
@@ -85,6 +90,8 @@ metricsProvider.httpPort=7000
 		MaxClientCnxns:      0,
 		MinSessionTimeoutMs: 1000, MaxSessionTimeoutMs: 60000,
 		SnapCount: 2, PreAllocSizeKB: 16, SnapRetainCount: 3, PurgeIntervalHours: 24,
+		ElectionMinNotificationIntervalMs: 50, ElectionMaxNotificationIntervalMs: 2000,
+		ElectionConnectTimeoutMs: 1000,
 		Servers: []ServerAddr{
 			{ID: 1, Host: "a.example", QuorumPort: 2888, ElectionPort: 3888, ClientPort: 2181},
 			{ID: 2, Host: "c", QuorumPort: 2887, ElectionPort: 3887},
@@ -160,6 +167,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"preAllocSize", base + "preAllocSize=64M\n", `zoo.cfg:2: preAllocSize: "64M" is not a positive size in KiB`},
 		{"snapCount", base + "snapCount=lots\n", `zoo.cfg:2: snapCount: "lots" is not a 32-bit integer`},
 		{"purge interval", base + "autopurge.purgeInterval=1h\n", `zoo.cfg:2: autopurge.purgeInterval: "1h" is not a 32-bit integer`},
+		{"notification interval", base + "fastleader.minNotificationInterval=0\n", "zoo.cfg:2: fastleader.minNotificationInterval: 0 is out of range (must be at least 1)"},
+		{"cnxTimeout", base + "cnxTimeout=5s\n", `zoo.cfg:2: cnxTimeout: "5s" is not a 32-bit integer`},
 		{"server id text", base + "server.x=h:1:2\n", `zoo.cfg:2: server.x: server id "x" is not a number`},
 		{"server id zero", base + "server.0=h:1:2\n", "zoo.cfg:2: server.0: server id 0 is out of range 1..255"},
 		{"server id big", base + "server.256=h:1:2\n", "zoo.cfg:2: server.256: server id 256 is out of range 1..255"},
