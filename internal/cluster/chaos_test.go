@@ -141,3 +141,29 @@ func TestChaosSeed(t *testing.T) {
 		t.Fail()
 	}
 }
+
+// TestVariant380LosesCommittedTxns shows the chaos runs find a known ZooKeeper bug: with
+// the 3.8.0–3.8.4 NEWLEADER handling (the learner ACKs before its proposals are durable,
+// ZK-4643/4646/4785) a power loss right after a follower's ACK loses a txn that was
+// committed, which the 3.9.3 behaviour (the default) does not.
+func TestVariant380LosesCommittedTxns(t *testing.T) {
+	for seed := uint64(1); seed <= 300; seed++ {
+		buggy, err := Chaos(seed, ChaosOptions{Variant: zab.V3_8_0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !buggy.Report.Has(checker.InvCommittedPrefix) && !buggy.Report.Has(checker.InvLostWrite) {
+			continue
+		}
+		fixed, err := Chaos(seed, ChaosOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if unexpectedFailure(&fixed, map[string]int{}) {
+			t.Fatalf("seed %d fails with the default variant too:\n%s", seed, fixed.String())
+		}
+		t.Logf("seed %d: 3.8.0 loses a committed txn, 3.9.3 does not:\n%s", seed, buggy.String())
+		return
+	}
+	t.Fatalf("no seed in 1..300 reproduces the 3.8.0 lost commit")
+}
