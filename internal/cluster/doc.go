@@ -46,8 +46,12 @@
 // StartWorkload drives N clients over per-group subtrees (/w1, /w2, ...) with a weighted
 // op mix and unique payloads, one call outstanding per client. Walkthrough is the
 // operator's failover walkthrough (also `zabsim walkthrough`). Chaos is one randomized run
-// under crashes, kills, partitions, pauses and clogs drawn from a seed, then healing, a
-// probe write and the liveness phase, judged by checker.Check.
+// under power losses (at random times, or armed to fall right after a chosen effect of a
+// server — its NEWLEADER ACK, an append, an epoch write, a truncation), kills, partitions,
+// pauses and clogs drawn from a seed, then healing, a probe write, session closes and the
+// liveness phase, judged by checker.Check. TestChaos runs 1000 seeds;
+// ZABSIM_SOAK_SEEDS=N runs N, and ZABSIM_SEED=s ZABSIM_TRACE=file reruns one with its
+// trace.
 //
 // Everything is deterministic: one seed gives the same run and the same TraceHash.
 //
