@@ -21,6 +21,8 @@ type Cluster interface {
 	RunUntil(t time.Duration) error
 	// Servers reports every server's state, ordered by id.
 	Servers() []ServerStatus
+	// Leader is the established leader (leading with a quorum synced to it), 0 if none.
+	Leader() int
 
 	Crash(id int, tornTail bool)
 	Restart(id int) // a no-op on a host that is up

@@ -77,6 +77,7 @@ type runner struct {
 	res     *Result
 	last    []ServerStatus
 	leader  int           // established leader seen at the last poll, 0 if none
+	epoch   int64         // its epoch
 	lostAt  time.Duration // when the ensemble last lost its leader
 	hadLead bool
 	drifted map[int]bool
@@ -171,13 +172,13 @@ func (r *runner) step(t time.Duration) {
 }
 
 // poll compares the servers' roles with the last poll and writes the changes, and
-// elections with their duration, to the timeline.
+// leader establishments with the time the ensemble went without one, to the timeline.
 func (r *runner) poll() {
 	now := r.c.Now()
 	cur := r.c.Servers()
 	for _, s := range cur {
 		i := slices.IndexFunc(r.last, func(p ServerStatus) bool { return p.ID == s.ID })
-		if i >= 0 && r.last[i].Mode == s.Mode && r.last[i].Epoch == s.Epoch && r.last[i].Paused == s.Paused {
+		if i >= 0 && r.last[i].Mode == s.Mode && r.last[i].Paused == s.Paused {
 			continue
 		}
 		if i < 0 && s.Mode == Looking {
@@ -186,44 +187,37 @@ func (r *runner) poll() {
 		r.note(describeServer(s))
 	}
 	r.last = cur
-	leader := establishedLeader(cur)
+	leader := r.c.Leader()
+	epoch := int64(0)
+	if i := slices.IndexFunc(cur, func(s ServerStatus) bool { return s.ID == leader }); i >= 0 {
+		epoch = cur[i].Epoch
+	}
 	switch {
-	case leader != 0 && r.leader == 0:
-		if r.hadLead {
+	case leader != 0 && (leader != r.leader || epoch != r.epoch):
+		if r.leader != 0 {
+			r.note(fmt.Sprintf("leader %d established in epoch %d, replacing %d", leader, epoch, r.leader))
+		} else if r.hadLead {
 			took := now - r.lostAt
 			r.res.Elections = append(r.res.Elections, took)
-			r.note(fmt.Sprintf("leader %d established after %dms without one", leader, took/time.Millisecond))
+			r.note(fmt.Sprintf("leader %d established in epoch %d after %dms without one", leader, epoch, took/time.Millisecond))
 		} else {
 			r.res.Elections = append(r.res.Elections, now)
-			r.note(fmt.Sprintf("leader %d established (first election %dms)", leader, now/time.Millisecond))
+			r.note(fmt.Sprintf("leader %d established in epoch %d (first election %dms)", leader, epoch, now/time.Millisecond))
 		}
 		r.hadLead = true
 	case leader == 0 && r.leader != 0:
 		r.lostAt = now
+		r.note(fmt.Sprintf("no established leader (%d lost its quorum or its role)", r.leader))
 	}
-	r.leader = leader
+	r.leader, r.epoch = leader, epoch
 }
 
 func describeServer(s ServerStatus) string {
 	text := fmt.Sprintf("server %d %s", s.ID, s.Mode)
-	if s.Mode == Leading || s.Mode == Following {
-		text += fmt.Sprintf(" epoch %d", s.Epoch)
-	}
 	if s.Paused {
 		text += " (paused)"
 	}
 	return text
-}
-
-// establishedLeader is the leading server with the highest epoch, 0 if none leads.
-func establishedLeader(ss []ServerStatus) int {
-	best, epoch := 0, int64(-1)
-	for _, s := range ss {
-		if s.Mode == Leading && !s.Paused && s.Epoch > epoch {
-			best, epoch = s.ID, s.Epoch
-		}
-	}
-	return best
 }
 
 func statusLine(ss []ServerStatus) string {

@@ -86,7 +86,7 @@ func TestRunLeaderIsolatedOnToy(t *testing.T) {
 		t.Fatalf("default toy: verdict %s converged %v: %s\n%s", r.Verdict, r.Converged, r.Explanation, r.TimelineString())
 	}
 	tl := r.TimelineString()
-	for _, want := range []string{"fault partition 3 | 1,2", "leader 3 established (first election 200ms)", "fault heal", "converged"} {
+	for _, want := range []string{"fault partition 3 | 1,2", "leader 3 established in epoch 1 (first election 200ms)", "leader 2 established in epoch 2 after 200ms without one", "fault heal", "converged"} {
 		if !strings.Contains(tl, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, tl)
 		}

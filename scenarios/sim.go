@@ -106,6 +106,13 @@ func (s *simCluster) Servers() []ServerStatus {
 	return out
 }
 
+func (s *simCluster) Leader() int {
+	if id, ok := s.c.Leader(); ok {
+		return int(id)
+	}
+	return 0
+}
+
 // annotate records a fault for the Porcupine visualisation; d == 0 marks a point.
 func (s *simCluster) annotate(d time.Duration, format string, args ...any) {
 	now := int64(s.c.Now())

@@ -234,6 +234,9 @@ func (t *Toy) Servers() []scenarios.ServerStatus {
 	return out
 }
 
+// Leader implements scenarios.Cluster.
+func (t *Toy) Leader() int { return t.leader }
+
 // Crash implements scenarios.Cluster.
 func (t *Toy) Crash(id int, torn bool) {
 	s := t.srv[id-1]
