@@ -42,10 +42,10 @@ func TestLostAcknowledgedWrite(t *testing.T) {
 
 func TestStaleReadGoingBackwardsInSession(t *testing.T) {
 	read := func(zxid int64, data string, mzxid int64) *ob {
-		return mk(3, KindGetData, "/t/k").got(data, Stat{Mzxid: mzxid, Czxid: zx(1, 2), DataLength: int32(len(data))})
+		return mk(3, KindGetData, "/t/k").got(data, Stat{Mzxid: mzxid, Czxid: zx(1, 2), Version: int32(len(data)), DataLength: int32(len(data))})
 	}
 	ops := append(setupRoot(),
-		mk(2, KindSetData, "/t/k").data("a").at(30, 40).ok(zx(1, 3)).stat(Stat{Mzxid: zx(1, 3), Version: 1, DataLength: 1}),
+		mk(2, KindSetData, "/t/k").data("a").at(30, 40).ok(zx(1, 3)).stat(Stat{Mzxid: zx(1, 3), Czxid: zx(1, 2), Version: 1, DataLength: 1}),
 		read(zx(1, 3), "a", zx(1, 3)).at(50, 60).ok(zx(1, 3)),
 		// A stale follower read of the old value is legal...
 		mk(4, KindGetData, "/t/k").at(70, 80).ok(zx(1, 2)).got("", Stat{Mzxid: zx(1, 2), Czxid: zx(1, 2)}),

@@ -20,9 +20,9 @@
 //     before it (writes with unknown outcome are excluded: one in flight on a dead
 //     connection may commit after later requests sent on a new connection), and its
 //     acknowledged writes commit in the order they were sent (FIFO client order);
-//     R3 a read is the committed state at its reply zxid: getData's value is what the
-//     write at its mzxid wrote and no acknowledged write to the path lies between its
-//     mzxid and the reply zxid; NoNode and getChildren agree with the acknowledged
+//     R3 a read is the committed state at its reply zxid: getData's value (and the Stat's
+//     version, czxid, dataLength) is what the write at its mzxid produced, and no
+//     acknowledged write to the path lies between its mzxid and the reply zxid; NoNode and getChildren agree with the acknowledged
 //     creates and deletes at that zxid (unknown writes and session ends may explain
 //     anything the acknowledged ones do not);
 //     R4 no read shows a write invoked after the read returned, or a zxid above its own.

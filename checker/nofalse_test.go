@@ -57,6 +57,7 @@ var mutations = []mutation{
 	{"session zxid going backwards", InvMonotonicSession, mutateSessionBackwards},
 	{"read misses an acknowledged write", InvReadSnapshot, mutateStaleAtReplyZxid},
 	{"lost conditional update", InvLinearizable, mutateDoubleCAS},
+	{"read stat version off by one", InvReadSnapshot, mutateReadStat},
 }
 
 // TestGeneratedMutationsCaught is the no-miss side on realistic histories: each planted
@@ -193,4 +194,24 @@ func TestGeneratedWithReplicaOracle(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mutateReadStat makes a getData answer the right value with a wrong version.
+func mutateReadStat(h *History) bool {
+	setAt := map[int64]bool{}
+	for i := range h.Ops {
+		if w := &h.Ops[i]; w.Kind == KindSetData && w.Outcome == OutcomeOK && w.Result.Stat != nil {
+			setAt[w.Result.Stat.Mzxid] = true
+		}
+	}
+	for i := range h.Ops {
+		r := &h.Ops[i]
+		if r.Kind == KindGetData && r.Outcome == OutcomeOK && r.Result.Stat != nil && setAt[r.Result.Stat.Mzxid] {
+			st := *r.Result.Stat
+			st.Version += 3
+			r.Result.Stat = &st
+			return true
+		}
+	}
+	return false
 }

@@ -389,12 +389,39 @@ func (ci *commitIndex) checkStat(h *History, i int, st *Stat) []Failure {
 			return []Failure{ci.readFail(h, InvReadSnapshot, i, w,
 				"value %q is not what the write at mzxid 0x%x wrote (%q)", o.Result.Data, st.Mzxid, e.data)}
 		}
+		if ws := statAfterWrite(&h.Ops[w], o.Path, st.Mzxid); ws != nil &&
+			(ws.Version != st.Version || ws.Czxid != st.Czxid || ws.DataLength != st.DataLength) {
+			return []Failure{ci.readFail(h, InvReadSnapshot, i, w,
+				"stat {version %d, czxid 0x%x, dataLength %d} differs from the one the write at mzxid 0x%x produced {%d, 0x%x, %d}",
+				st.Version, st.Czxid, st.DataLength, st.Mzxid, ws.Version, ws.Czxid, ws.DataLength)}
+		}
 	}
 	if next, ok := ci.firstAfter(o.Path, st.Mzxid); ok && next.zxid <= z && next.zxid != st.Czxid {
 		return []Failure{ci.readFail(h, InvReadSnapshot, i, next.op,
 			"at reply zxid 0x%x the node was already changed at 0x%x, after its mzxid 0x%x", z, next.zxid, st.Mzxid)}
 	}
 	return nil
+}
+
+// statAfterWrite is the node's Stat right after acknowledged write w (at zxid) changed
+// path, as far as w's answer tells: a create makes version 0 with czxid = zxid; a setData
+// returns the Stat. Nil when the answer does not say.
+func statAfterWrite(w *Op, path string, zxid int64) *Stat {
+	var out *Stat
+	for j, sub := range w.subOps() {
+		switch {
+		case sub.Kind == KindCreate && w.createdPath(j) == path:
+			out = &Stat{Czxid: zxid, DataLength: int32(len(sub.Data))}
+		case sub.Kind == KindSetData && sub.Path == path:
+			out = nil
+			if w.Kind == KindSetData {
+				out = w.Result.Stat
+			} else if j < len(w.Result.Multi) {
+				out = w.Result.Multi[j].Stat
+			}
+		}
+	}
+	return out
 }
 
 // effectOf returns the acknowledged effect on path at exactly zxid.
