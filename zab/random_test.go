@@ -16,7 +16,10 @@ import (
 func TestRandomFaultsKeepInvariants(t *testing.T) {
 	totalAcked = 0
 	for seed := uint64(1); seed <= 1000; seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { runRandom(t, seed) })
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { runRandom(t, seed, 3) })
+	}
+	for seed := uint64(1001); seed <= 1200; seed++ {
+		t.Run(fmt.Sprint(seed, "/5"), func(t *testing.T) { runRandom(t, seed, 5) })
 	}
 	// The workload must have done real work for the checks to mean anything.
 	if totalAcked < 1000 {
@@ -25,13 +28,15 @@ func TestRandomFaultsKeepInvariants(t *testing.T) {
 	t.Logf("%d acknowledged creates checked", totalAcked)
 }
 
-func runRandom(t *testing.T, seed uint64) {
+func runRandom(t *testing.T, seed uint64, n int) {
 	r := rand.New(rand.NewPCG(seed, 99))
 	// The fixed versions only: 3.8.0 loses committed txns in the NEWLEADER window by design
 	// (ZK-4646, reproduced in variant_bug_test.go).
-	w := newWorld(t, 3, []Variant{V3_8_5, V3_9_3}[r.IntN(2)])
+	w := newWorld(t, n, []Variant{V3_8_5, V3_9_3}[r.IntN(2)])
 	t.Logf("variant %v", w.variant)
-	w.startAll()
+	for id := int64(1); id <= int64(n); id++ {
+		w.start(id)
+	}
 	wl := &workload{paths: map[ConnID]map[int32]string{}}
 	for step := 0; step < 60; step++ {
 		w.runFor(int64(r.IntN(3000)) * msNs)
@@ -41,17 +46,17 @@ func runRandom(t *testing.T, seed uint64) {
 				w.crash(ids[r.IntN(len(ids))])
 			}
 		case 5:
-			w.stallDisk(int64(r.IntN(3)+1), int64(r.IntN(4000))*msNs)
+			w.stallDisk(int64(r.IntN(n)+1), int64(r.IntN(4000))*msNs)
 		case 1:
-			for id := int64(1); id <= 3; id++ {
+			for id := int64(1); id <= int64(n); id++ {
 				if w.servers[id] == nil {
 					w.start(id)
 					break
 				}
 			}
 		case 2:
-			a := int64(r.IntN(3) + 1)
-			w.partition(a, a%3+1)
+			a := int64(r.IntN(n) + 1)
+			w.partition(a, a%int64(n)+1)
 		case 3:
 			w.heal()
 		default: // 4 and 6
@@ -59,12 +64,12 @@ func runRandom(t *testing.T, seed uint64) {
 		}
 	}
 	w.heal()
-	for id := int64(1); id <= 3; id++ {
+	for id := int64(1); id <= int64(n); id++ {
 		if w.servers[id] == nil {
 			w.start(id)
 		}
 	}
-	if !w.runUntil(60*tickNs, func() bool { return w.allServing() && len(w.ids()) == 3 && w.converged() }) {
+	if !w.runUntil(60*tickNs, func() bool { return w.allServing() && len(w.ids()) == n && w.converged() }) {
 		var sts []string
 		for _, id := range w.ids() {
 			sts = append(sts, w.servers[id].Status().String())
@@ -118,7 +123,7 @@ func (wl *workload) step(w *tworld, r *rand.Rand) {
 // acked lists the paths whose create got an OK reply.
 func (wl *workload) acked(w *tworld) []string {
 	var out []string
-	for id := int64(1); id <= 3; id++ {
+	for id := range w.effects { //det:unordered-ok collecting a set of paths
 		for _, e := range w.effects[id] {
 			send, ok := e.(Send)
 			if !ok {
@@ -137,7 +142,7 @@ func (wl *workload) acked(w *tworld) []string {
 func checkInvariants(t *testing.T, w *tworld) {
 	leaders := map[int64]int64{}
 	bodies := map[int64]string{}
-	for id := int64(1); id <= 3; id++ {
+	for id := range w.effects { //det:unordered-ok checks are per event, order-independent
 		for _, e := range w.effects[id] {
 			switch e := e.(type) {
 			case Established:
