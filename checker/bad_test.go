@@ -432,3 +432,15 @@ func TestSyncThenStaleReadIsLegal(t *testing.T) {
 	ops = append(ops, mk(3, KindGetData, "/t/k").at(61, 70).ok(zx(1, 1)).got("", Stat{Czxid: zx(1, 2), Mzxid: zx(1, 2)}))
 	expectFailure(t, Input{History: hist(ops...)}, InvMonotonicSession)
 }
+
+// Containers are not modelled: their partition is reported as not checked, never passed.
+func TestContainerPartitionIsInconclusive(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(2, KindCreate, "/t/k/c").flags(clientproto.FlagContainer).at(30, 40).ok(zx(1, 3)),
+		mk(2, KindCreate, "/t/k/c/x").at(50, 60).ok(zx(1, 4)),
+	)
+	rep := Check(Input{History: hist(ops...)})
+	if rep.Verdict != VerdictInconclusive || rep.Stats.SkippedParts != 1 {
+		t.Fatalf("want inconclusive with one skipped partition, got %+v\n%s", rep.Stats, rep.String())
+	}
+}

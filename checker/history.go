@@ -185,9 +185,15 @@ func isEphemeral(flags int32) bool {
 	return flags == clientproto.FlagEphemeral || flags == clientproto.FlagEphemeralSequential
 }
 
+// unmodelled reports whether create flags make a node the leader may delete on its own:
+// a container (once empty) or a TTL node (ZooKeeper's flags 5 and 6, once expired).
+func unmodelled(flags int32) bool {
+	return flags == clientproto.FlagContainer || flags == 5 || flags == 6
+}
+
 // isSequential reports whether create flags ask for a sequential suffix.
 func isSequential(flags int32) bool {
-	return flags == clientproto.FlagPersistentSequential || flags == clientproto.FlagEphemeralSequential
+	return flags == clientproto.FlagPersistentSequential || flags == clientproto.FlagEphemeralSequential || flags == 6
 }
 
 // subOps returns the writes a call performs as a list: a multi's SubOps, or the call

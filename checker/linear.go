@@ -77,6 +77,10 @@ func checkLinearizable(h *History, in *Input, rep *Report) {
 	rep.Stats.LinOps, rep.Stats.Partitions = st.linOps, len(parts)
 	rep.Stats.ResolvedUnknown, rep.Stats.ExcludedOps, rep.Stats.SkippedParts = st.resolved, st.excluded, st.skipped
 	rep.Stats.DroppedNoOps = st.dropped
+	if st.skipped > 0 {
+		rep.Inconclusive = append(rep.Inconclusive, fmt.Sprintf(
+			"%s: %d partition(s) with container or TTL nodes not checked (not modelled)", InvLinearizable, st.skipped))
+	}
 	for _, p := range parts {
 		rep.Stats.LargestPart = max(rep.Stats.LargestPart, len(p.ops))
 	}

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/zabsim/zabsim/zab/clientproto"
 )
 
 // Partitioning (see doc.go, "Partitions"): every write is linked to the keys of the state
@@ -28,7 +26,7 @@ type pathFacts struct {
 	created     map[string]bool  // paths some create is known to have targeted
 	stableFrom  map[string]int64 // stable persistent paths -> time from which they exist
 	seqPrefixes map[string]bool  // requested paths of sequential creates with unknown names
-	container   map[string]bool  // paths created as containers
+	container   map[string]bool  // paths created as containers or TTL nodes
 }
 
 func collectFacts(h *History, lin []*linOp) *pathFacts {
@@ -49,7 +47,7 @@ func collectFacts(h *History, lin []*linOp) *pathFacts {
 			} else if isSequential(sub.Flags) {
 				p = ""
 			}
-			if sub.Flags == clientproto.FlagContainer {
+			if unmodelled(sub.Flags) {
 				f.container[sub.Path] = true
 			}
 			if p == "" {
@@ -57,7 +55,7 @@ func collectFacts(h *History, lin []*linOp) *pathFacts {
 				continue
 			}
 			f.created[p] = true
-			if !lo.unknown && lo.op.Outcome == OutcomeOK && !isEphemeral(sub.Flags) && sub.Flags != clientproto.FlagContainer {
+			if !lo.unknown && lo.op.Outcome == OutcomeOK && !isEphemeral(sub.Flags) && !unmodelled(sub.Flags) {
 				if t, ok := f.stableFrom[p]; !ok || lo.ret < t {
 					f.stableFrom[p] = lo.ret
 				}

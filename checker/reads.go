@@ -31,10 +31,10 @@ type effect struct {
 }
 
 // mayVanish reports whether a node created with these flags can disappear without any
-// client's delete: an ephemeral (its session ends) or a container (the leader deletes it
-// once empty).
+// client's delete: an ephemeral (its session ends), a container or a TTL node (the leader
+// deletes them).
 func mayVanish(flags int32) bool {
-	return isEphemeral(flags) || flags == clientproto.FlagContainer
+	return isEphemeral(flags) || unmodelled(flags)
 }
 
 // commitIndex is what the acknowledged writes say the committed history is, plus what
