@@ -17,8 +17,9 @@
 // walkthrough, leader isolation, minority/majority and asymmetric partitions, rolling
 // restarts, repeated leader crashes, torn log tails, a full disk on the leader, fsync
 // errors, snapshots under load, session expiry across failover, a paused leader, clock
-// drift, five servers, and the swarm. Named scenarios fix their fault script and let the
-// seed jitter the fault times; the swarm (SwarmOptions) lets the seed draw everything —
+// drift, five servers, the swarm and swarm3 (the swarm on three servers). Named
+// scenarios fix their fault script and let the seed jitter the fault times; the swarm
+// (SwarmOptions) lets the seed draw everything —
 // ensemble size 3/5/7, clients, op mix, which fault kinds fire and how often, latencies,
 // zoo.cfg limits, variant — as TigerBeetle's VOPR does. Each draw uses its own random
 // stream of the seed, so changing one draw does not reshuffle the others.
@@ -54,9 +55,17 @@
 // and counts. A panic inside the cluster is a broken invariant and becomes the crash
 // verdict. Verdict.ExitCode gives the command line's exit codes (0, 3, 128, 129, 127).
 //
-// Cluster is the seam to the ensemble: the simulated ZooKeeper servers and clients of
-// internal/cluster with the checker, or scenariotest.Toy, a small test double with a
-// planted bug that this package's tests use.
+// Cluster is the seam to the ensemble. SimBackend builds the real one: the simulated
+// ZooKeeper servers and clients of internal/cluster, judged by the checker (Porcupine
+// for writes, the session/zxid model for reads, the replica invariants fed online),
+// with the fault script applied through the harness and the simulated disks' fault
+// rules. scenariotest.Toy is a small test double with a planted bug that this package's
+// and the command line's tests use to check the tool itself. A world that exceeds its
+// step budget stops the run (a liveness failure, "step-budget") instead of hanging.
+//
+// A run's liveness is the runner's: after the heal it polls Converged (every server up
+// and synced to an established leader at the same zxid and digest, no client call in
+// flight) until LivenessFor has passed.
 //
 // # Shrinking
 //
@@ -66,5 +75,19 @@
 // halves the workload. The minimal Schedule prints as a script that `zabsim run
 // --schedule` accepts. The property tests draw schedules with rapid instead and give
 // each verdict class its own Fatalf call, so rapid's shrinker (which keeps a smaller case
-// only when it fails at the same place) never drifts from one failure to another.
+// only when it fails at the same place) never drifts from one failure to another;
+// TestPropertySimSchedules (opt-in, -sim.property) runs that property on the simulated
+// ensemble as a bug finder.
+//
+// # Example
+//
+//	sc, _ := scenarios.Lookup("leader-isolated")
+//	res, err := scenarios.Run(sc.Options(42), scenarios.SimBackend(""), nil)
+//	if err != nil { ... }                       // options the cluster cannot run
+//	fmt.Print(res.Options.Describe(), res.TimelineString())
+//	fmt.Println(res.Verdict, res.Check, res.Explanation)
+//	if res.Verdict != scenarios.OK {
+//		min, _ := scenarios.Shrink(res.Options, scenarios.SimBackend(""), 0)
+//		fmt.Print(min.Minimal.Options.Schedule) // a script for `zabsim run --schedule`
+//	}
 package scenarios
