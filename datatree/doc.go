@@ -66,7 +66,8 @@
 // leave a one-shot watch if the node exists; Exists leaves one even if it does not. [Tree.AddWatch] adds
 // the 3.6+ persistent and persistent-recursive watches; [Tree.SetWatches] re-registers
 // a reconnecting client's watches and returns the events it missed; [Tree.RemoveWatcher]
-// drops a closed connection's. Triggers follow WatchManager: create fires NodeCreated on
+// drops a closed connection's; [Tree.CheckWatches] and [Tree.RemoveWatches] answer the
+// checkWatches and removeWatches requests. Triggers follow WatchManager: create fires NodeCreated on
 // the path (data table) and NodeChildrenChanged on the parent (child table); delete fires
 // NodeDeleted on the path (both tables, each watcher once) and NodeChildrenChanged on the
 // parent; setData fires NodeDataChanged; setACL fires nothing. Recursive watches fire for

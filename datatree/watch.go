@@ -223,3 +223,62 @@ func (ev *events) add(ids []WatcherID, typ EventType, path string, zxid int64) {
 		*ev = append(*ev, WatchEvent{Watcher: id, Type: typ, Path: path, Zxid: zxid})
 	}
 }
+
+// WatcherType selects the watches removeWatches and checkWatches act on.
+type WatcherType int32
+
+// The watcher types of ZooKeeper 3.8 (Watcher.WatcherType).
+const (
+	WatcherChildren WatcherType = 1
+	WatcherData     WatcherType = 2
+	WatcherAny      WatcherType = 3
+)
+
+// tablesFor returns the tables a watcher type covers, child table first as in DataTree.
+func (t *Tree) tablesFor(typ WatcherType) []*watchTable {
+	switch typ {
+	case WatcherChildren:
+		return []*watchTable{&t.childWatches}
+	case WatcherData:
+		return []*watchTable{&t.dataWatches}
+	case WatcherAny:
+		return []*watchTable{&t.childWatches, &t.dataWatches}
+	}
+	return nil
+}
+
+// CheckWatches answers the checkWatches request: OK if id has a watch of that type on
+// path (any mode), NoWatcher if not, BadArguments for an unknown type.
+func (t *Tree) CheckWatches(path string, typ WatcherType, id WatcherID) Code {
+	tables := t.tablesFor(typ)
+	if tables == nil {
+		return BadArguments
+	}
+	for _, w := range tables {
+		if _, ok := w.byPath[canonical(path)][id]; ok {
+			return OK
+		}
+	}
+	return NoWatcher
+}
+
+// RemoveWatches answers the removeWatches request: it drops id's watches of that type
+// on path (any mode) and returns OK, or NoWatcher if there were none. The client makes
+// the DataWatchRemoved/ChildWatchRemoved events itself; the server sends none.
+func (t *Tree) RemoveWatches(path string, typ WatcherType, id WatcherID) Code {
+	tables := t.tablesFor(typ)
+	if tables == nil {
+		return BadArguments
+	}
+	removed := false
+	for _, w := range tables {
+		if _, ok := w.byPath[canonical(path)][id]; ok {
+			w.remove(canonical(path), id)
+			removed = true
+		}
+	}
+	if !removed {
+		return NoWatcher
+	}
+	return OK
+}

@@ -159,3 +159,41 @@ func TestSetWatchesReportsMissedEvents(t *testing.T) {
 		t.Fatalf("re-registered exists watch (-want +got):\n%s", diff)
 	}
 }
+
+func TestCheckAndRemoveWatches(t *testing.T) {
+	w := &wt{t: t, tree: New()}
+	w.create("/a")
+	tree := w.tree
+	tree.GetData("/a", 1)
+	tree.GetChildren("/a", 2)
+	tree.AddWatch("/a", 3, WatchPersistent)
+	checks := []struct {
+		typ  WatcherType
+		id   WatcherID
+		want Code
+	}{
+		{WatcherData, 1, OK}, {WatcherChildren, 1, NoWatcher}, {WatcherAny, 1, OK},
+		{WatcherChildren, 2, OK}, {WatcherData, 2, NoWatcher},
+		{WatcherData, 3, OK}, {WatcherChildren, 3, OK}, {WatcherAny, 4, NoWatcher}, {9, 1, BadArguments},
+	}
+	for _, c := range checks {
+		if got := tree.CheckWatches("/a", c.typ, c.id); got != c.want {
+			t.Errorf("CheckWatches(/a, %d, %d) = %v, want %v", c.typ, c.id, got, c.want)
+		}
+	}
+	if got := tree.RemoveWatches("/a", WatcherChildren, 1); got != NoWatcher {
+		t.Fatalf("removing a child watch watcher 1 never set: %v", got)
+	}
+	if got := tree.RemoveWatches("/a", WatcherData, 3); got != OK {
+		t.Fatalf("removing the persistent watch's data half: %v", got)
+	}
+	if got := tree.RemoveWatches("/a", WatcherAny, 1); got != OK {
+		t.Fatalf("removing watcher 1: %v", got)
+	}
+	// Left: watcher 2's child watch and watcher 3's child half.
+	evs := append(w.set("/a"), w.create("/a/b")...)
+	want := []WatchEvent{ev(2, EventNodeChildrenChanged, "/a"), ev(3, EventNodeChildrenChanged, "/a")}
+	if diff := cmp.Diff(want, strip(evs)); diff != "" {
+		t.Fatalf("events after removal (-want +got):\n%s", diff)
+	}
+}
