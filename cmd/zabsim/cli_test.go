@@ -231,3 +231,13 @@ func TestExploreReportsAHungSeed(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// TestExploreIsDeterministic: a sweep on the simulated ensemble gives the same per-seed
+// verdicts whatever the number of workers.
+func TestExploreIsDeterministic(t *testing.T) {
+	one := exploreJSON(t, "--seeds", "12", "--workers", "1")
+	two := exploreJSON(t, "--seeds", "12", "--workers", "2")
+	if len(one) != 12 || !slices.Equal(one, two) {
+		t.Fatalf("1 worker and 2 workers disagree:\n%v\n%v", one, two)
+	}
+}
