@@ -246,71 +246,90 @@ func (p *Prepper) prepCreate(op OpCode, req *Request, hdr *TxnHeader) (Txn, *Txn
 	if op == OpCreateTTL {
 		ttl = req.TTL
 	}
-	mode := req.Mode
-	if !mode.Valid() {
-		return nil, nil, fail(BadArguments)
-	}
-	if err := p.validateCreate(req, mode, ttl); err != nil {
-		return nil, nil, err
-	}
-	path := req.Path
-	parentPath, err := parentForCreate(path)
+	path, parentPath, acl, parent, err := p.checkCreate(req, ttl)
 	if err != nil {
 		return nil, nil, err
-	}
-	acl, err := fixupACL(req.ACL, req.Auth)
-	if err != nil {
-		return nil, nil, err
-	}
-	parent, err := p.recordFor(parentPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkACL(parent.acl, PermCreate, req.Auth); err != nil {
-		return nil, nil, err
-	}
-	if mode.IsSequential() {
-		path += fmt.Sprintf("%010d", parent.stat.Cversion)
-	}
-	if ValidatePath(path) != nil {
-		return nil, nil, fail(BadArguments)
-	}
-	if _, err := p.recordFor(path); err == nil {
-		return nil, nil, fail(NodeExists)
-	}
-	if kindOf(parent.stat.EphemeralOwner, p.tree.extendedTypes) == kindEphemeral {
-		return nil, nil, fail(NoChildrenForEphemerals)
 	}
 	newCversion := parent.stat.Cversion + 1
-	var txn Txn
-	owner := int64(0)
-	switch {
-	case op == OpCreateContainer:
-		txn = &CreateContainerTxn{Path: path, Data: req.Data, ACL: acl, ParentCVersion: newCversion}
-	case op == OpCreateTTL:
-		txn = &CreateTTLTxn{Path: path, Data: req.Data, ACL: acl, ParentCVersion: newCversion, TTL: ttl}
-	default:
-		txn = &CreateTxn{Path: path, Data: req.Data, ACL: acl, Ephemeral: mode.IsEphemeral(), ParentCVersion: newCversion}
-	}
-	switch {
-	case mode.IsContainer():
-		owner = ContainerOwner
-	case mode.IsTTL():
-		owner = TTLOwner(ttl)
-	case mode.IsEphemeral():
-		owner = req.SessionID
-	}
+	txn := createTxnFor(op, req, path, acl, newCversion, ttl)
 	parent = parent.duplicate(hdr.Zxid)
 	parent.childCount++
 	parent.stat.Cversion = newCversion
 	parent.stat.Pzxid = hdr.Zxid
 	p.addUpdate(parentPath, parent)
-	stat := &StatPersisted{Czxid: hdr.Zxid, Mzxid: hdr.Zxid, Pzxid: hdr.Zxid, Ctime: hdr.Time, Mtime: hdr.Time, EphemeralOwner: owner}
+	stat := &StatPersisted{Czxid: hdr.Zxid, Mzxid: hdr.Zxid, Pzxid: hdr.Zxid, Ctime: hdr.Time, Mtime: hdr.Time,
+		EphemeralOwner: ownerFor(req, ttl)}
 	rec := &changeRecord{zxid: hdr.Zxid, path: path, stat: stat, acl: acl, data: req.Data}
 	rec.nodeDigest = nodeDigest(path, rec.data, stat)
 	rec.treeDigest = p.currentTreeDigest() + rec.nodeDigest
 	p.add(rec)
 	return txn, digestOf(rec), nil
+}
+
+// checkCreate runs a create's checks in ZooKeeper's order and returns the final path
+// (with any sequential suffix), the parent's path and record, and the fixed-up ACL.
+func (p *Prepper) checkCreate(req *Request, ttl int64) (path, parentPath string, acl []ACL, parent *changeRecord, err error) {
+	if !req.Mode.Valid() {
+		return "", "", nil, nil, fail(BadArguments)
+	}
+	if err = p.validateCreate(req, req.Mode, ttl); err != nil {
+		return
+	}
+	path = req.Path
+	if parentPath, err = parentForCreate(path); err != nil {
+		return
+	}
+	if acl, err = fixupACL(req.ACL, req.Auth); err != nil {
+		return
+	}
+	if parent, err = p.recordFor(parentPath); err != nil {
+		return
+	}
+	if err = checkACL(parent.acl, PermCreate, req.Auth); err != nil {
+		return
+	}
+	if req.Mode.IsSequential() {
+		path += fmt.Sprintf("%010d", parent.stat.Cversion)
+	}
+	switch {
+	case ValidatePath(path) != nil:
+		err = fail(BadArguments)
+	case p.exists(path):
+		err = fail(NodeExists)
+	case kindOf(parent.stat.EphemeralOwner, p.tree.extendedTypes) == kindEphemeral:
+		err = fail(NoChildrenForEphemerals)
+	}
+	return
+}
+
+// exists reports whether path exists once the outstanding changes are applied.
+func (p *Prepper) exists(path string) bool {
+	_, err := p.recordFor(path)
+	return err == nil
+}
+
+// createTxnFor builds the txn record: its type follows the op code, not the flags.
+func createTxnFor(op OpCode, req *Request, path string, acl []ACL, cversion int32, ttl int64) Txn {
+	switch op {
+	case OpCreateContainer:
+		return &CreateContainerTxn{Path: path, Data: req.Data, ACL: acl, ParentCVersion: cversion}
+	case OpCreateTTL:
+		return &CreateTTLTxn{Path: path, Data: req.Data, ACL: acl, ParentCVersion: cversion, TTL: ttl}
+	}
+	return &CreateTxn{Path: path, Data: req.Data, ACL: acl, Ephemeral: req.Mode.IsEphemeral(), ParentCVersion: cversion}
+}
+
+// ownerFor is the ephemeralOwner the new node will have: it follows the flags.
+func ownerFor(req *Request, ttl int64) int64 {
+	switch {
+	case req.Mode.IsContainer():
+		return ContainerOwner
+	case req.Mode.IsTTL():
+		return TTLOwner(ttl)
+	case req.Mode.IsEphemeral():
+		return req.SessionID
+	}
+	return 0
 }
 
 // validateCreate is validateCreateRequest: TTL support and range, then the session.
