@@ -103,9 +103,12 @@ func (c *aclCache) drop(id int64, acls []ACL) {
 }
 
 // ids returns the cache's ids in increasing order.
-func (c *aclCache) ids() []int64 {
-	out := make([]int64, 0, len(c.byID))
-	for id := range c.byID { //det:unordered-ok sorted below
+func (c *aclCache) ids() []int64 { return sortedIDs(c.byID) }
+
+// sortedIDs returns the keys of an id-keyed map in increasing order.
+func sortedIDs[V any](m map[int64]V) []int64 {
+	out := make([]int64, 0, len(m))
+	for id := range m { //det:unordered-ok sorted below
 		out = append(out, id)
 	}
 	slices.Sort(out)

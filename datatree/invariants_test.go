@@ -58,12 +58,7 @@ func hasKey(m map[string]struct{}, k string) bool { _, ok := m[k]; return ok }
 // FuzzProcessEntry: whatever entry decodes can be applied to a populated tree without a
 // panic, and the tree's invariants still hold after it.
 func FuzzProcessEntry(f *testing.F) {
-	for _, e := range sampleEntries() {
-		f.Add(MarshalEntry(&e))
-	}
-	for _, body := range readFixtureLogF(f) {
-		f.Add(body)
-	}
+	addEntrySeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := DecodeEntry(b, 0)
 		if err != nil {

@@ -138,14 +138,7 @@ func (t *Tree) EnableExtendedTypes() {
 }
 
 // ownerIDs returns the sorted keys of the ephemerals map.
-func (t *Tree) ownerIDs() []int64 {
-	ids := make([]int64, 0, len(t.ephemerals))
-	for id := range t.ephemerals { //det:unordered-ok sorted below
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
+func (t *Tree) ownerIDs() []int64 { return sortedIDs(t.ephemerals) }
 
 // ExtendedTypes reports whether TTL nodes are enabled.
 func (t *Tree) ExtendedTypes() bool { return t.extendedTypes }

@@ -108,12 +108,7 @@ func multiWithSubType(typ OpCode) []byte {
 // FuzzDecodeEntry: decoding arbitrary bytes never panics, and whatever decodes
 // re-encodes to something that decodes to the same entry.
 func FuzzDecodeEntry(f *testing.F) {
-	for _, e := range sampleEntries() {
-		f.Add(MarshalEntry(&e))
-	}
-	for _, body := range readFixtureLogF(f) {
-		f.Add(body)
-	}
+	addEntrySeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := DecodeEntry(b, 0)
 		if err != nil {
@@ -130,6 +125,16 @@ func FuzzDecodeEntry(f *testing.F) {
 			t.Fatalf("re-encoded entry decodes differently:\n%s", diff)
 		}
 	})
+}
+
+// addEntrySeeds seeds an entry fuzzer with every sample entry and some logged ones.
+func addEntrySeeds(f *testing.F) {
+	for _, e := range sampleEntries() {
+		f.Add(MarshalEntry(&e))
+	}
+	for _, body := range readFixtureLogF(f) {
+		f.Add(body)
+	}
 }
 
 // readFixtureLogF returns a few logged bodies as fuzz seeds.
