@@ -89,5 +89,16 @@
 // version (-65536), long sid, int length + "host:port". Frames over 512 KiB or empty close
 // the connection.
 //
+// # Tests as documentation
+//
+// testdata/scripts/*.txt are interaction scripts: commands driving one Election (accept,
+// dialed, start, recv, timer, ...) each followed by the effects it produced, one "> " line
+// per effect (the command set is in golden_test.go). Add a scenario by writing the
+// commands and running go test -run GoldenScripts -update, then read the transcript
+// before committing it. The property tests run 3, 5 and 7 elections (and an observer)
+// over an in-test network with delays, reordering, connection breaks, partitions and
+// crash/restarts; BenchmarkElectionVirtualMs and BenchmarkReelectionVirtualMs report the
+// median virtual time to elect.
+//
 // Deviations from ZooKeeper are listed in docs/fidelity/fle.md.
 package fle
