@@ -24,6 +24,7 @@ const (
 	streamJitter = 0x5ce4a1 + iota
 	streamSwarm
 	streamSwarmSchedule
+	streamSwarmDisk
 )
 
 func newRand(seed uint64, stream uint64) *rand.Rand {

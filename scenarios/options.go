@@ -75,6 +75,17 @@ type Workload struct {
 	AbandonAt time.Duration
 }
 
+// Disk is the simulated disks' fsync latency shape (a write without fsync takes a tenth).
+// The zero value is the harness's default, a datacenter SSD.
+type Disk struct {
+	FsyncMean time.Duration
+	// SlowPct is the percentage of fsyncs that stall for an extra exponentially
+	// distributed time of mean SlowMean (a disk hiccup; the window in which an
+	// acknowledgement sent before the fsync is dangerous).
+	SlowPct  int
+	SlowMean time.Duration
+}
+
 // Network is the simulated network's latency shape.
 type Network struct {
 	LatencyMin  time.Duration // one-way latency floor
@@ -91,6 +102,7 @@ type Options struct {
 	Config   Config
 	Workload Workload
 	Network  Network
+	Disk     Disk
 	Variant  string // server variant (zab's name); "" is the default, most-fixed behaviour
 	Schedule Schedule
 	// SafetyFor is the length of the safety phase: faults fire, clients run.
@@ -160,6 +172,9 @@ func (o *Options) Describe() string {
 	}
 	b.WriteByte('\n')
 	fmt.Fprintf(&b, "network    latency min=%s mean=%s tail=%d%%\n", formatDuration(n.LatencyMin), formatDuration(n.LatencyMean), n.TailPct)
+	if o.Disk != (Disk{}) {
+		fmt.Fprintf(&b, "disk       fsync mean=%s slow=%d%% (+%s)\n", formatDuration(o.Disk.FsyncMean), o.Disk.SlowPct, formatDuration(o.Disk.SlowMean))
+	}
 	fmt.Fprintf(&b, "phases     safety %s, liveness within %s\n", formatDuration(o.SafetyFor), formatDuration(o.LivenessFor))
 	fmt.Fprintf(&b, "faults     %d events\n", len(o.Schedule))
 	for _, ev := range o.Schedule {

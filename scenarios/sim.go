@@ -51,8 +51,14 @@ func newSimCluster(o *Options, trace io.Writer, visualizeDir string) (*simCluste
 	net := sim.DefaultNetOptions()
 	net.Latency = sim.Latency{Min: o.Network.LatencyMin, Mean: o.Network.LatencyMean,
 		Jitter: o.Network.LatencyMean / 2, TailProb: float64(o.Network.TailPct) / 100, TailMean: 10 * o.Network.LatencyMean}
-	c, err := cluster.New(cluster.Options{Seed: o.Seed, Config: cfg, Variant: variant, Net: &net, Trace: trace,
-		MaxSteps: maxSimSteps})
+	copts := cluster.Options{Seed: o.Seed, Config: cfg, Variant: variant, Net: &net, Trace: trace, MaxSteps: maxSimSteps}
+	if o.Disk != (Disk{}) {
+		disk := sim.DefaultDiskOptions()
+		disk.FsyncLatency = sim.Latency{Min: o.Disk.FsyncMean / 4, Mean: o.Disk.FsyncMean, Jitter: o.Disk.FsyncMean / 2,
+			TailProb: float64(o.Disk.SlowPct) / 100, TailMean: o.Disk.SlowMean}
+		copts.Disk = &disk
+	}
+	c, err := cluster.New(copts)
 	if err != nil {
 		return nil, err
 	}

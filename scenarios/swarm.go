@@ -53,6 +53,7 @@ func swarmOptions(name string, seed uint64, servers int) *Options {
 		TailPct:     r.IntN(6),
 	}
 	o.Variant = SwarmVariants[r.IntN(len(SwarmVariants))]
+	o.Disk = drawDisk(newRand(seed, streamSwarmDisk))
 	o.SafetyFor = 20 * time.Second
 	// The liveness bound covers a follower's initLimit-tick sync and a few election
 	// rounds (FLE's backoff grows to 60 s only after many failed rounds).
@@ -60,6 +61,16 @@ func swarmOptions(name string, seed uint64, servers int) *Options {
 	mix := drawFaultMix(r)
 	o.Schedule = DrawSchedule(newRand(seed, streamSwarmSchedule), mix, o.Config.Servers, o.SafetyFor)
 	return o
+}
+
+// drawDisk draws the fsync latency: half the runs keep the default SSD, the others get
+// a slower disk with hiccups (from its own stream, so older seeds draw the same rest).
+func drawDisk(r *rand.Rand) Disk {
+	if r.IntN(2) == 0 {
+		return Disk{}
+	}
+	return Disk{FsyncMean: time.Duration(1+r.IntN(10)) * time.Millisecond, SlowPct: 1 + r.IntN(10),
+		SlowMean: time.Duration(50+r.IntN(950)) * time.Millisecond}
 }
 
 func drawConfig(r *rand.Rand) Config {
