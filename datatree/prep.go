@@ -148,6 +148,14 @@ func codeOf(err error) Code {
 // failure the rest become ErrorTxn(RUNTIMEINCONSISTENCY) and the multi's change records
 // are rolled back. The multi always carries the (resulting) tree digest.
 func (p *Prepper) prepMulti(req *Request, hdr TxnHeader) TxnEntry {
+	for _, op := range req.Ops {
+		if !multiOpAllowed(op.Type) {
+			// ZooKeeper cannot even parse such a multi: the whole request becomes
+			// ErrorTxn(MARSHALLINGERROR), with no digest.
+			hdr.Type = OpError
+			return TxnEntry{Header: hdr, Txn: &ErrorTxn{Err: MarshallingError}}
+		}
+	}
 	saved := p.pendingFor(req.Ops)
 	ops := make([]MultiOp, 0, len(req.Ops))
 	failed := false
@@ -169,6 +177,16 @@ func (p *Prepper) prepMulti(req *Request, hdr TxnHeader) TxnEntry {
 	}
 	digest := &TxnDigest{Version: DigestVersion, TreeDigest: int64(p.currentTreeDigest())}
 	return TxnEntry{Header: hdr, Txn: &MultiTxn{Ops: ops}, Digest: digest}
+}
+
+// multiOpAllowed reports whether a multi may carry an op (MultiOperationRecord's write
+// ops).
+func multiOpAllowed(op OpCode) bool {
+	switch op {
+	case OpCreate, OpCreate2, OpCreateTTL, OpCreateContainer, OpDelete, OpSetData, OpCheck:
+		return true
+	}
+	return false
 }
 
 // pendingFor saves the current change records of the ops' paths and their parents, to
@@ -230,8 +248,7 @@ func (p *Prepper) prepOp(op OpCode, req *Request, hdr *TxnHeader) (Txn, *TxnDige
 	case OpCloseSession:
 		return p.prepCloseSession(req, hdr)
 	}
-	// ZooKeeper rejects any other op inside a multi when it parses the request.
-	return nil, nil, fail(BadArguments)
+	panic(fmt.Sprintf("datatree: prepOp given the op %s", OpName(op)))
 }
 
 func (p *Prepper) checkSession(id int64) error {

@@ -278,6 +278,17 @@ func TestCloseSessionKeepsParentChildCount(t *testing.T) {
 	}
 }
 
+func TestMultiWithAForeignOp(t *testing.T) {
+	tree := New()
+	p := NewPrepper(tree, scriptedSessions{0x1: OK})
+	req := Request{Type: OpMulti, SessionID: 1, Ops: []Request{
+		{Type: OpCreate, Path: "/a", ACL: OpenACLUnsafe}, {Type: OpGetData, Path: "/a"}}}
+	e := p.Prep(&req, 1, 0)
+	if et, ok := e.Txn.(*ErrorTxn); !ok || et.Err != MarshallingError || e.Header.Type != OpError || p.Outstanding() != 0 {
+		t.Fatalf("multi with getData: %+v %+v, %d outstanding", e.Header, e.Txn, p.Outstanding())
+	}
+}
+
 func TestCheckACL(t *testing.T) {
 	bob := ID{Scheme: "digest", ID: "bob:h"}
 	acls := []ACL{{Perms: PermRead, ID: ID{"world", "anyone"}}, {Perms: PermWrite, ID: bob}}
