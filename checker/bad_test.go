@@ -444,3 +444,21 @@ func TestContainerPartitionIsInconclusive(t *testing.T) {
 		t.Fatalf("want inconclusive with one skipped partition, got %+v\n%s", rep.Stats, rep.String())
 	}
 }
+
+// A sequential create whose answer was lost leaves a child nobody learned the name of; a
+// client that finds it with getChildren may delete it. Not a bug.
+func TestPhantomSequentialChild(t *testing.T) {
+	ops := append(setupRoot(),
+		mk(2, KindCreate, "/t/k/q-").flags(clientproto.FlagPersistentSequential).data("x").at(30, 0).unknown(UnknownConnectionLoss),
+		mk(3, KindGetChildren, "/t/k").at(50, 60).ok(zx(1, 3)).kids("q-0000000000"),
+		mk(3, KindDelete, "/t/k/q-0000000000").at(70, 80).ok(zx(1, 4)),
+		mk(3, KindDelete, "/t/k").at(90, 100).ok(zx(1, 5)),
+	)
+	rep := expectOK(t, Input{History: hist(ops...)})
+	if rep.Stats.ExcludedOps != 1 {
+		t.Fatalf("want the delete of the phantom excluded, got %+v", rep.Stats)
+	}
+	// Without the lost create, the same child is a read from nowhere.
+	ops[2] = mk(2, KindCreate, "/t/k/other").at(30, 40).ok(zx(1, 3))
+	expectFailure(t, Input{History: hist(ops...)}, InvReadSnapshot)
+}
