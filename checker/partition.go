@@ -23,7 +23,7 @@ type buildStats struct {
 
 // pathFacts are the history-wide facts partitioning needs.
 type pathFacts struct {
-	created     map[string]bool  // paths some create is known to have targeted
+	created     map[string]bool  // paths a create made or may have made
 	stableFrom  map[string]int64 // stable persistent paths -> time from which they exist
 	seqPrefixes map[string]bool  // requested paths of sequential creates with unknown names
 	container   map[string]bool  // paths created as containers or TTL nodes
@@ -38,8 +38,8 @@ func collectFacts(h *History, lin []*linOp) *pathFacts {
 			if sub.Kind == KindDelete {
 				deleted[sub.Path] = true
 			}
-			if sub.Kind != KindCreate {
-				continue
+			if sub.Kind != KindCreate || (!lo.unknown && lo.op.Outcome != OutcomeOK) {
+				continue // a create that failed created nothing
 			}
 			p := sub.Path
 			if !lo.unknown && lo.op.Outcome == OutcomeOK {
