@@ -23,6 +23,19 @@ const (
 	WatchPersistentRecursive WatchMode = 2 // addWatch mode 1: this node and all below
 )
 
+// AddWatchMode maps the mode field of an addWatch request (AddWatchMode: 0 PERSISTENT,
+// 1 PERSISTENT_RECURSIVE) to a WatchMode; ok is false for any other value, which
+// ZooKeeper rejects.
+func AddWatchMode(mode int32) (m WatchMode, ok bool) {
+	switch mode {
+	case 0:
+		return WatchPersistent, true
+	case 1:
+		return WatchPersistentRecursive, true
+	}
+	return 0, false
+}
+
 // WatchEvent is one fired watch, to be routed by the server to the watcher's session.
 type WatchEvent struct {
 	Watcher WatcherID

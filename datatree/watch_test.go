@@ -197,3 +197,14 @@ func TestCheckAndRemoveWatches(t *testing.T) {
 		t.Fatalf("events after removal (-want +got):\n%s", diff)
 	}
 }
+
+func TestAddWatchMode(t *testing.T) {
+	for mode, want := range map[int32]WatchMode{0: WatchPersistent, 1: WatchPersistentRecursive} {
+		if got, ok := AddWatchMode(mode); !ok || got != want {
+			t.Errorf("AddWatchMode(%d) = %v, %v", mode, got, ok)
+		}
+	}
+	if _, ok := AddWatchMode(2); ok {
+		t.Error("AddWatchMode(2) accepted")
+	}
+}
