@@ -34,7 +34,7 @@ func BenchmarkGetData100k(b *testing.B) {
 	tree, paths := benchTree(b, 100_000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, c := tree.GetData(paths[i%len(paths)], 0); c != OK {
+		if _, _, c := tree.GetData(paths[i%len(paths)], NoWatch); c != OK {
 			b.Fatal(c)
 		}
 	}
