@@ -17,6 +17,7 @@ type Client struct {
 
 	conns map[int64]*sim.Conn
 	wake  sim.Timer
+	dials map[string]int // connect attempts per server, for tests and traces
 }
 
 // ClientOptions configure one client.
@@ -49,7 +50,7 @@ func (c *Cluster) AddClient(o ClientOptions) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	cl := &Client{c: c, id: id, host: c.w.AddHost(), lib: lib, conns: map[int64]*sim.Conn{}}
+	cl := &Client{c: c, id: id, host: c.w.AddHost(), lib: lib, conns: map[int64]*sim.Conn{}, dials: map[string]int{}}
 	c.clients = append(c.clients, cl)
 	cl.Do(func(now int64, lib *client.Client) { lib.Start(now) })
 	return cl, nil
@@ -110,6 +111,7 @@ func (cl *Client) execute(e client.Effect) {
 }
 
 func (cl *Client) dial(d client.Dial) {
+	cl.dials[d.Server]++
 	n := cl.c.byName[d.Server]
 	var early []any
 	var id int64
