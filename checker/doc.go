@@ -141,7 +141,8 @@
 // # Verdict and knobs
 //
 // Check returns a Report: Verdict is crash > correctness failure > liveness failure >
-// inconclusive > ok; Failures name the invariant (the Inv* constants) and the ops by
+// inconclusive > ok (a malformed history, InvHistoryWellFormed, counts as a crash: the
+// recording is broken, not the system under test); Failures name the invariant (the Inv* constants) and the ops by
 // index into History.Ops; Stats count what was covered (ops given to Porcupine, the
 // largest partition, unknown writes resolved or dropped, reads checked). Options:
 //   - PartitionBudget (default 10 s): Porcupine's wall-clock budget per partition;

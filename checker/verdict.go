@@ -15,7 +15,7 @@ const (
 	VerdictInconclusive                    // nothing failed, but some check could not finish
 	VerdictLiveness                        // no progress within the bound after faults healed
 	VerdictCorrectness                     // a safety property was violated
-	VerdictCrash                           // the run itself crashed (a panic in a server, the harness)
+	VerdictCrash                           // the run itself crashed (a panic in a server, the harness) or recorded a malformed history
 )
 
 func (v Verdict) String() string {
@@ -140,8 +140,8 @@ func (r *Report) finish() {
 
 func verdictOf(invariant string) Verdict {
 	switch invariant {
-	case InvCrash:
-		return VerdictCrash
+	case InvCrash, InvHistoryWellFormed:
+		return VerdictCrash // the run or its recording is broken, not the system under test
 	case InvLeaderElected, InvConverged, InvOpsComplete:
 		return VerdictLiveness
 	}
