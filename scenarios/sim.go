@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/zabsim/zabsim/internal/cluster"
 	"github.com/zabsim/zabsim/sim"
 	"github.com/zabsim/zabsim/zab"
+	"github.com/zabsim/zabsim/zab/client"
+	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
 // SimBackend runs scenarios on the simulated ZooKeeper ensemble (internal/cluster) and
@@ -36,7 +39,11 @@ type simCluster struct {
 	drv          *cluster.Driver
 	visualizeDir string
 	runErr       error // the first error the world returned (a budget, a trace failure)
-	annotations  []checker.Annotation
+	// ephemeral are the session-owning clients that create ephemeral znodes and, at
+	// Workload.AbandonAt, vanish (their hosts crash); abandoned marks those gone.
+	ephemeral   []*ephClient
+	abandoned   bool
+	annotations []checker.Annotation
 }
 
 func newSimCluster(o *Options, trace io.Writer, visualizeDir string) (*simCluster, error) {
@@ -69,7 +76,83 @@ func newSimCluster(o *Options, trace io.Writer, visualizeDir string) (*simCluste
 			return nil, err
 		}
 	}
+	if err := s.startEphemeralClients(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// ephemeralsPerClient is how many ephemeral znodes each ephemeral-owning client creates.
+const ephemeralsPerClient = 3
+
+// ephemeralRetry is how often an ephemeral-owning client checks whether it can create
+// its next znode (it waits for its session, and retries a create that was never sent).
+const ephemeralRetry = 100 * time.Millisecond
+
+// ephClient is a client that owns ephemeral znodes; next is the next one to create.
+type ephClient struct {
+	cl   *cluster.Client
+	host sim.HostID
+	next int
+}
+
+// startEphemeralClients adds the clients that own ephemeral znodes: one for every
+// EphemeralPct percent of the workload's clients (at least one when EphemeralPct > 0),
+// each creating ephemeralsPerClient znodes /eph-<client>-<i> once its session is up.
+// With AbandonAt set, every one of them vanishes then (its host crashes: no close, no
+// pings), so its session must expire and its ephemerals must be deleted by the leader.
+// The harness's workload driver has no ephemeral or abandon knobs; this is that part of
+// the workload, done through the harness's client API.
+func (s *simCluster) startEphemeralClients() error {
+	w := s.o.Workload
+	if w.EphemeralPct == 0 {
+		return nil
+	}
+	for range max(1, w.Clients*w.EphemeralPct/100) {
+		before := s.c.World().Hosts()
+		cl, err := s.c.AddClient(cluster.ClientOptions{SessionTimeoutMs: int32(w.SessionTimeoutMs)})
+		if err != nil {
+			return err
+		}
+		e := &ephClient{cl: cl}
+		for _, h := range s.c.World().Hosts() {
+			if !slices.Contains(before, h) {
+				e.host = h
+			}
+		}
+		s.ephemeral = append(s.ephemeral, e)
+		s.c.World().After(ephemeralRetry, func() { s.createEphemerals(e) })
+	}
+	if w.AbandonAt > 0 {
+		s.c.World().At(sim.Time(w.AbandonAt), func() {
+			s.abandoned = true
+			for _, e := range s.ephemeral {
+				s.c.World().Crash(e.host)
+			}
+		})
+	}
+	return nil
+}
+
+// createEphemerals issues the client's next ephemeral create when its session is up and
+// nothing is pending, and re-arms itself until all are done or the client is abandoned.
+func (s *simCluster) createEphemerals(e *ephClient) {
+	if s.abandoned || e.next >= ephemeralsPerClient {
+		return
+	}
+	lib := e.cl.Lib()
+	if lib.State() == client.StateConnected && lib.Pending() == 0 {
+		i := e.next
+		path := fmt.Sprintf("/eph-%d-%d", e.cl.ID(), i)
+		e.cl.Do(func(now int64, lib *client.Client) {
+			lib.Create(now, path, []byte(path), cp.FlagEphemeral, func(r client.Result) {
+				if r.Err == cp.ErrOK || r.Err == cp.ErrNodeExists || r.Outcome == client.OutcomeUnknown {
+					e.next = max(e.next, i+1)
+				}
+			})
+		})
+	}
+	s.c.World().After(ephemeralRetry, func() { s.createEphemerals(e) })
 }
 
 func simWorkload(w Workload) cluster.Workload {
@@ -218,11 +301,18 @@ func (s *simCluster) Converged() bool {
 	if !s.c.Converged() {
 		return false
 	}
+	var clients []*cluster.Client
 	if s.drv != nil {
-		for _, cl := range s.drv.Clients() {
-			if cl.Lib().Pending() > 0 {
-				return false
-			}
+		clients = s.drv.Clients()
+	}
+	for _, e := range s.ephemeral {
+		if !s.abandoned {
+			clients = append(clients, e.cl)
+		}
+	}
+	for _, cl := range clients {
+		if cl.Lib().Pending() > 0 {
+			return false
 		}
 	}
 	return true
@@ -233,6 +323,7 @@ func (s *simCluster) Converged() bool {
 // includes no client call in flight) within the bound, so the checker's own liveness
 // window, which needs the run to last to its deadline, is not used.
 func (s *simCluster) Check() Judgement {
+	leftover := s.checkAbandonedEphemerals()
 	hist := s.c.History()
 	in := checker.Input{
 		History:     hist,
@@ -261,11 +352,59 @@ func (s *simCluster) Check() Judgement {
 	}
 	if j.Verdict == OK {
 		j.Explanation = ""
+		if leftover != "" {
+			j.Verdict, j.Check, j.Explanation = Liveness, "abandoned-ephemerals-deleted", leftover
+		}
 	}
 	if b, err := json.Marshal(hist); err == nil {
 		j.HistoryJSON = b
 	}
 	return j
+}
+
+// checkAbandonedEphemerals, after the clients that own ephemerals were abandoned, lets
+// the sessions' timeouts run out on the current leader (two timeouts and two ticks after
+// the last leader establishment, enough for ZooKeeper's tick-rounded expiry) and then
+// asks a fresh client whether any of their ephemeral znodes is still there. It returns
+// what it found left over ("" if nothing, or if the world cannot run any more).
+func (s *simCluster) checkAbandonedEphemerals() string {
+	if !s.abandoned || s.runErr != nil {
+		return ""
+	}
+	w, cfg := s.o.Workload, s.o.Config
+	wait := 2*time.Duration(w.SessionTimeoutMs)*time.Millisecond + 2*time.Duration(cfg.TickTimeMs)*time.Millisecond
+	if els := s.c.Elections(); len(els) > 0 {
+		if until := time.Duration(els[len(els)-1].AtNs) + wait; until > s.Now() {
+			if s.RunUntil(until) != nil {
+				return ""
+			}
+		}
+	}
+	probe, err := s.c.AddClient(cluster.ClientOptions{})
+	if err != nil {
+		return ""
+	}
+	var left []string
+	for _, e := range s.ephemeral {
+		for i := range e.next {
+			path := fmt.Sprintf("/eph-%d-%d", e.cl.ID(), i)
+			var res *client.Result
+			probe.Do(func(now int64, lib *client.Client) {
+				lib.Exists(now, path, nil, func(r client.Result) { res = &r })
+			})
+			if ok, err := s.c.RunUntilCond(time.Minute, func() bool { return res != nil }); err != nil || !ok {
+				return ""
+			}
+			if res.Err == cp.ErrOK {
+				left = append(left, fmt.Sprintf("%s (owner 0x%x)", path, res.Stat.EphemeralOwner))
+			}
+		}
+	}
+	if len(left) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("clients abandoned at %s without closing; at %s, long after their sessions must have expired, their ephemerals remain: %s",
+		formatDuration(w.AbandonAt), formatDuration(s.Now()), strings.Join(left, ", "))
 }
 
 func fromCheckerVerdict(v checker.Verdict) Verdict {
