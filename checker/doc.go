@@ -55,7 +55,8 @@
 // on a write are treated as unknown. Errors the model does not predict and that leave the
 // tree unchanged (SessionMoved, NoAuth, BadArguments, ...) are left out of Porcupine.
 //
-// The tree starts empty but for "/" and "/zookeeper". A setup phase may be recorded as ops
+// The tree starts empty but for ReservedPaths ("/", "/zookeeper" and its quota and config
+// children). A setup phase may be recorded as ops
 // (best), or the persistent nodes it made listed in History.InitialPaths.
 //
 // # Partitions

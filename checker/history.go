@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/zabsim/zabsim/zab/clientproto"
@@ -167,9 +168,20 @@ type Op struct {
 type History struct {
 	Ops []Op
 	// InitialPaths are the persistent znodes that existed (empty data, version 0) before
-	// the first op; "/" and "/zookeeper" are always assumed. A setup phase recorded as ops
+	// the first op; ZooKeeper's own nodes (ReservedPaths) are always assumed. A setup
+	// phase recorded as ops
 	// needs nothing here.
 	InitialPaths []string
+}
+
+// ReservedPaths are the nodes every ZooKeeper tree has: the root, /zookeeper and its
+// quota and config children. They exist before any op, and their child lists are not
+// partition-local (the checker never compares their numChildren).
+var ReservedPaths = []string{"/", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"}
+
+// initialPaths are the reserved paths and the history's own initial paths.
+func (h *History) initialPaths() []string {
+	return append(slices.Clone(ReservedPaths), h.InitialPaths...)
 }
 
 // returnTime is Return for a known outcome and Forever for an unknown one.
@@ -237,6 +249,19 @@ func parentOf(path string) string {
 		return "/"
 	}
 	return path[:i]
+}
+
+// parentOfSub is the node a write's parent is: for a sequential create, the parent of the
+// name with its suffix (ZooKeeper appends the digits to the requested path, so a
+// sequential create of "/" or "/a/" makes a child of "/" or "/a"); the root's is itself.
+func parentOfSub(sub SubOp) string {
+	switch {
+	case sub.Kind == KindCreate && isSequential(sub.Flags):
+		return parentOf(sub.Path + "0")
+	case sub.Path == "/":
+		return "/" // ZooKeeper looks "/" up under its parent "", which is the root itself
+	}
+	return parentOf(sub.Path)
 }
 
 // baseName returns the last component of a path.

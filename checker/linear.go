@@ -73,7 +73,7 @@ func classify(o *Op) linClass {
 // checkLinearizable runs the Porcupine layer and adds its failures and inconclusive
 // partitions to rep.
 func checkLinearizable(h *History, in *Input, rep *Report) {
-	parts, st := buildPartitions(h, in.Replicas)
+	parts, st := buildPartitions(h, in.Replicas, in.Options)
 	rep.Stats.LinOps, rep.Stats.Partitions = st.linOps, len(parts)
 	rep.Stats.ResolvedUnknown, rep.Stats.ExcludedOps, rep.Stats.SkippedParts = st.resolved, st.excluded, st.skipped
 	rep.Stats.DroppedNoOps = st.dropped

@@ -207,7 +207,7 @@ func (d *draft) parentState(e *env, parent string) (exists, ephemeral bool) {
 }
 
 func (d *draft) create(e *env, sub SubOp, session int64, recCreated string) outcome {
-	parent := parentOf(sub.Path)
+	parent := parentOfSub(sub)
 	exists, eph := d.parentState(e, parent)
 	if !exists {
 		return outcome{err: clientproto.ErrNoNode}

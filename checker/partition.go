@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/zabsim/zabsim/zab/clientproto"
 )
 
 // Partitioning (see doc.go, "Partitions"): every write is linked to the keys of the state
@@ -29,8 +31,11 @@ type pathFacts struct {
 	container   map[string]bool  // paths created as containers or TTL nodes
 }
 
-func collectFacts(h *History, lin []*linOp) *pathFacts {
-	f := &pathFacts{created: map[string]bool{"/": true, "/zookeeper": true}, stableFrom: map[string]int64{},
+func collectFacts(h *History, lin []*linOp, containersPersist bool) *pathFacts {
+	vanishes := func(flags int32) bool {
+		return unmodelled(flags) && !(containersPersist && flags == clientproto.FlagContainer)
+	}
+	f := &pathFacts{created: map[string]bool{}, stableFrom: map[string]int64{},
 		seqPrefixes: map[string]bool{}, container: map[string]bool{}}
 	deleted := map[string]bool{}
 	for _, lo := range lin {
@@ -47,7 +52,7 @@ func collectFacts(h *History, lin []*linOp) *pathFacts {
 			} else if isSequential(sub.Flags) {
 				p = ""
 			}
-			if unmodelled(sub.Flags) {
+			if vanishes(sub.Flags) {
 				f.container[sub.Path] = true
 			}
 			if p == "" {
@@ -55,14 +60,14 @@ func collectFacts(h *History, lin []*linOp) *pathFacts {
 				continue
 			}
 			f.created[p] = true
-			if !lo.unknown && lo.op.Outcome == OutcomeOK && !isEphemeral(sub.Flags) && !unmodelled(sub.Flags) {
+			if !lo.unknown && lo.op.Outcome == OutcomeOK && !isEphemeral(sub.Flags) && !vanishes(sub.Flags) {
 				if t, ok := f.stableFrom[p]; !ok || lo.ret < t {
 					f.stableFrom[p] = lo.ret
 				}
 			}
 		}
 	}
-	for _, p := range append([]string{"/", "/zookeeper"}, h.InitialPaths...) {
+	for _, p := range h.initialPaths() {
 		f.created[p] = true
 		f.stableFrom[p] = math.MinInt64
 	}
@@ -106,7 +111,7 @@ func (f *pathFacts) neverEffective(o *Op) bool {
 	for _, sub := range o.subOps() {
 		need := sub.Path
 		if sub.Kind == KindCreate {
-			need = parentOf(sub.Path)
+			need = parentOfSub(sub)
 		}
 		if !f.mayExist(need) {
 			return true
@@ -142,7 +147,7 @@ func (u *unionFind) union(a, b string) {
 // opLinks lists the keys one op touches and the parents it is cut from.
 func opLinks(lo *linOp, f *pathFacts) (keys, cutFrom []string) {
 	for i, sub := range lo.op.subOps() {
-		parent := parentOf(sub.Path)
+		parent := parentOfSub(sub)
 		switch {
 		case sub.Kind == KindCreate && isSequential(sub.Flags):
 			keys = append(keys, "s:"+parent)
@@ -165,14 +170,17 @@ func opLinks(lo *linOp, f *pathFacts) (keys, cutFrom []string) {
 }
 
 // buildPartitions turns the history's writes into Porcupine partitions.
-func buildPartitions(h *History, oracle *Replicas) ([]*partition, buildStats) {
+func buildPartitions(h *History, oracle *Replicas, opts Options) ([]*partition, buildStats) {
 	var st buildStats
 	lin := linOps(h)
 	lin, st.dropped, st.resolved = resolveByOracle(lin, oracle)
-	f := collectFacts(h, lin)
+	f := collectFacts(h, lin, opts.ContainersPersist)
 	st.resolved += resolveUnknown(h, lin)
 	tl := newTimeline(lin)
 	kept, cutAll := linkAll(lin, f, &st)
+	for _, p := range ReservedPaths {
+		cutAll[p] = true // their children (quota, config, ...) are not modelled
+	}
 	kept, st.dropped = pruneUnobservable(kept, st.dropped)
 	groups := groupLinked(kept)
 	var parts []*partition
@@ -326,7 +334,7 @@ func linOps(h *History) []*linOp {
 func touchesPhantom(lo *linOp, f *pathFacts) bool {
 	for _, sub := range lo.op.subOps() {
 		if sub.Kind == KindCreate && isSequential(sub.Flags) {
-			if f.maybePhantom(parentOf(sub.Path)) {
+			if f.maybePhantom(parentOfSub(sub)) {
 				return true
 			}
 			continue
@@ -341,7 +349,7 @@ func touchesPhantom(lo *linOp, f *pathFacts) bool {
 func hasContainer(p *partition, f *pathFacts) bool {
 	for _, lo := range p.ops {
 		for _, sub := range lo.op.subOps() {
-			if f.container[sub.Path] || f.container[parentOf(sub.Path)] {
+			if f.container[sub.Path] || f.container[parentOfSub(sub)] {
 				return true
 			}
 		}
@@ -358,7 +366,7 @@ func finishPartition(p *partition, h *History, spans map[int64]*sessionSpan, tl 
 		}
 	}
 	var init []znode
-	for _, path := range append([]string{"/", "/zookeeper"}, h.InitialPaths...) {
+	for _, path := range h.initialPaths() {
 		if nodes[path] && !slices.ContainsFunc(init, func(n znode) bool { return n.path == path }) {
 			init = append(init, znode{path: path})
 		}

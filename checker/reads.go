@@ -53,8 +53,8 @@ type commitIndex struct {
 func buildCommitIndex(h *History) *commitIndex {
 	ci := &commitIndex{effects: map[string][]effect{}, children: map[string][]string{}, byZxid: map[int64]int{},
 		maybeCreate: map[string]bool{}, maybeDelete: map[string]bool{}, maybeSet: map[string]bool{},
-		maybeSeq: map[string]bool{}, initial: map[string]bool{"/": true, "/zookeeper": true}}
-	for _, p := range h.InitialPaths {
+		maybeSeq: map[string]bool{}, initial: map[string]bool{}}
+	for _, p := range h.initialPaths() {
 		ci.initial[p] = true
 		ci.addEffect(p, effect{zxid: 0, kind: effCreate, op: -1})
 	}
