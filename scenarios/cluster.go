@@ -34,8 +34,8 @@ type Cluster interface {
 	// Heal removes every partition and clog.
 	Heal()
 	// DiskFault makes fsync (FsyncError) or writes (DiskFull) fail on a host for d
-	// (0: until ClearDiskFaults).
-	DiskFault(id int, k Kind, d time.Duration)
+	// (0: until ClearDiskFaults); logOnly limits it to the transaction log files.
+	DiskFault(id int, k Kind, logOnly bool, d time.Duration)
 	ClearDiskFaults()
 	// Drift sets a host clock's rate error in parts per million.
 	Drift(id int, ppm int64)

@@ -39,10 +39,12 @@
 //	at 6s heal                      remove every partition and clog
 //	at 7s clog 1-2 for 500ms        stall the link 1–2, then flush it
 //	at 8s fsync-error 2 for 1s      fsyncs fail on server 2 (no "for": until healed)
+//	at 8s fsync-error 2 log         only its transaction log's fsyncs fail (disk-full too)
 //	at 9s disk-full leader          writes fail with "no space" on the leader
 //	at 0s drift 2 +20000ppm         server 2's clock runs 2% fast
 //
-// "leader" is resolved when the event fires (the established leader then; the event
+// A crash of a server that is already down still cuts the machine's power: whatever its
+// exited process left unsynced is lost. "leader" is resolved when the event fires (the established leader then; the event
 // is skipped, and the timeline says so, if there is none). Errors name the script and
 // the line: "scenarios: faults.txt:3: unknown event "crsh" (want one of ...)".
 //

@@ -261,7 +261,7 @@ func (r *runner) apply(ev Event) {
 	case Clog:
 		r.c.Clog(ids.a[0], ids.b[0], ev.For)
 	case FsyncError, DiskFull:
-		r.c.DiskFault(ids.one, ev.Kind, ev.For)
+		r.c.DiskFault(ids.one, ev.Kind, ev.Log, ev.For)
 	case Drift:
 		r.drifted[ids.one] = true
 		r.c.Drift(ids.one, ev.PPM)
@@ -286,8 +286,10 @@ func (r *runner) resolve(ev Event) (resolved, bool) {
 	case Partition, Clog:
 		return r.resolveSides(ev)
 	}
+	// A crash of a down host still counts: a power loss of a machine whose server
+	// exited (or crashed) takes the page cache with it.
 	id := r.hostID(ev.Host)
-	if id == 0 || (ev.Kind == Crash && r.modeOf(id) == Down) {
+	if id == 0 {
 		return out, false
 	}
 	out.one = id

@@ -23,7 +23,8 @@ const (
 	Clog                       // stall the link between two hosts for For, then flush it
 	FsyncError                 // fsyncs on a host fail for For (0: until healed by the liveness phase)
 	DiskFull                   // writes on a host fail with "no space" for For
-	Drift                      // a host's clock runs PPM parts per million fast (negative: slow)
+	// (FsyncError and DiskFull with LogOnly hit only the transaction log files.)
+	Drift // a host's clock runs PPM parts per million fast (negative: slow)
 )
 
 var kindWords = map[Kind]string{
@@ -74,6 +75,7 @@ type Event struct {
 	For  time.Duration // pause, clog, fsync-error, disk-full: how long (0 = until healed)
 	A, B []Host        // partition: the two sides (B may be [Rest]); clog: one host each
 	Once bool          // partition: one-way, A's packets to B are lost but B→A flows
+	Log  bool          // fsync-error, disk-full: only the transaction log files (log.*)
 	PPM  int64         // drift: clock rate error in parts per million
 }
 
@@ -112,6 +114,9 @@ func (ev Event) String() string {
 		fmt.Fprintf(&b, " %s", ev.Host)
 	case Pause, FsyncError, DiskFull:
 		fmt.Fprintf(&b, " %s", ev.Host)
+		if ev.Log {
+			b.WriteString(" log")
+		}
 		if ev.For > 0 {
 			fmt.Fprintf(&b, " for %s", formatDuration(ev.For))
 		}
@@ -175,6 +180,7 @@ func (e *ScriptError) Error() string {
 //	at 3s pause leader for 2s  at 5s partition 1,2 | 3      at 5s partition leader | rest
 //	at 5s partition 1 -> 2,3   at 6s heal                  at 7s clog 1-2 for 500ms
 //	at 8s fsync-error 2 for 1s at 9s disk-full leader       at 0s drift 2 +20000ppm
+//	at 8s fsync-error 2 log    (only the transaction log's fsyncs fail)
 func ParseSchedule(r io.Reader, name string) (Schedule, error) {
 	var s Schedule
 	sc := bufio.NewScanner(r)
@@ -291,8 +297,16 @@ func parseHostOnly(ev *Event, args []string) string {
 }
 
 func parseHostFor(ev *Event, args []string, needFor bool) string {
+	if !needFor && len(args) >= 2 && args[1] == "log" {
+		ev.Log = true
+		args = append(args[:1:1], args[2:]...)
+	}
 	if len(args) != 1 && len(args) != 3 {
-		return fmt.Sprintf("%s wants \"<host> [for <duration>]\", got %q", ev.Kind, strings.Join(args, " "))
+		want := "<host> [for <duration>]"
+		if !needFor {
+			want = "<host> [log] [for <duration>]"
+		}
+		return fmt.Sprintf("%s wants \"%s\", got %q", ev.Kind, want, strings.Join(args, " "))
 	}
 	h, msg := parseHost(args[0], false)
 	if msg != "" {

@@ -21,7 +21,9 @@ at 5.25s partition rest | leader,1
 at 6s heal
 at 7s clog 1-2 for 500ms
 at 8s fsync-error 2 for 1s
+at 8.5s fsync-error 3 log
 at 9s disk-full leader
+at 9s disk-full 1 log for 2s
 at 10s restart 3
 at 10.001s drift 1 -5ppm
 `
@@ -43,7 +45,9 @@ func TestParseScheduleEveryKind(t *testing.T) {
 		{At: 6 * time.Second, Kind: Heal},
 		{At: 7 * time.Second, Kind: Clog, A: []Host{1}, B: []Host{2}, For: 500 * time.Millisecond},
 		{At: 8 * time.Second, Kind: FsyncError, Host: 2, For: time.Second},
+		{At: 8500 * time.Millisecond, Kind: FsyncError, Host: 3, Log: true},
 		{At: 9 * time.Second, Kind: DiskFull, Host: Leader},
+		{At: 9 * time.Second, Kind: DiskFull, Host: 1, Log: true, For: 2 * time.Second},
 		{At: 10 * time.Second, Kind: Restart, Host: 3},
 		{At: 10001 * time.Millisecond, Kind: Drift, Host: 1, PPM: -5},
 	}
@@ -60,7 +64,8 @@ func TestParseScheduleEveryKind(t *testing.T) {
 	}
 	wantText := "at 0s drift 2 +20000ppm\nat 1.5s crash 3\nat 2s crash leader torn\nat 3s pause leader for 2s\n" +
 		"at 4s restart all\nat 5s partition 1,2 | 3\nat 5s partition leader -> rest\nat 5.25s partition rest | leader,1\n" +
-		"at 6s heal\nat 7s clog 1-2 for 500ms\nat 8s fsync-error 2 for 1s\nat 9s disk-full leader\nat 10s restart 3\n" +
+		"at 6s heal\nat 7s clog 1-2 for 500ms\nat 8s fsync-error 2 for 1s\nat 8.5s fsync-error 3 log\nat 9s disk-full leader\n" +
+		"at 9s disk-full 1 log for 2s\nat 10s restart 3\n" +
 		"at 10.001s drift 1 -5ppm\n"
 	if got := s.String(); got != wantText {
 		t.Fatalf("printed schedule:\n%s\nwant:\n%s", got, wantText)
@@ -85,6 +90,8 @@ func TestParseScheduleErrors(t *testing.T) {
 		{"at 1s pause 1", 1, "pause wants a duration"},
 		{"at 1s pause 1 for 0s", 1, "must be positive"},
 		{"at 1s pause 1 during 2s", 1, `want "for <duration>"`},
+		{"at 1s pause 1 log for 2s", 1, `pause wants "<host> [for <duration>]"`},
+		{"at 1s fsync-error 1 log 2s", 1, `fsync-error wants "<host> [log] [for <duration>]"`},
 		{"at 1s partition 1,2 3", 1, "partition wants"},
 		{"at 1s partition 1,2 | 2", 1, "host 2 is on both sides"},
 		{"at 1s partition 1,1 | 2", 1, "host 1 named twice"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -264,13 +265,22 @@ func (s *simCluster) Heal() {
 }
 
 // DiskFault injects a rule into the host's simulated disk: fsyncs fail with EIO
-// (FsyncError) or writes, creates and truncates fail with ENOSPC (DiskFull).
-func (s *simCluster) DiskFault(id int, k Kind, d time.Duration) {
+// (FsyncError) or writes, creates and truncates fail with ENOSPC (DiskFull); logOnly
+// limits the rule to the transaction log files (log.<zxid>).
+func (s *simCluster) DiskFault(id int, k Kind, logOnly bool, d time.Duration) {
 	f := sim.Fault{Name: "fsync-error", Ops: []sim.FaultOp{sim.OpSync}, Kind: sim.FaultEIO}
 	if k == DiskFull {
 		f = sim.Fault{Name: "disk-full", Ops: []sim.FaultOp{sim.OpWrite, sim.OpCreate, sim.OpTruncate}, Kind: sim.FaultNoSpace}
 	}
-	s.annotate(d, "%s %d", k, id)
+	where := ""
+	if logOnly {
+		f.Name += " (log)"
+		f.Match = func(_ sim.FaultOp, path string, _, _ int64) bool {
+			return strings.HasPrefix(filepath.Base(path), "log.")
+		}
+		where = " log"
+	}
+	s.annotate(d, "%s %d%s", k, id, where)
 	disk := s.c.World().Disk(s.c.HostOf(int64(id)))
 	fid := disk.Inject(f)
 	if d > 0 {

@@ -291,8 +291,8 @@ func (t *Toy) Heal() {
 	t.logf("heal")
 }
 
-// DiskFault implements scenarios.Cluster.
-func (t *Toy) DiskFault(id int, k scenarios.Kind, d time.Duration) {
+// DiskFault implements scenarios.Cluster; the toy has no files, so logOnly changes nothing.
+func (t *Toy) DiskFault(id int, k scenarios.Kind, logOnly bool, d time.Duration) {
 	till := time.Duration(-1)
 	if d > 0 {
 		till = t.now + d
