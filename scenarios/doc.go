@@ -43,10 +43,11 @@
 //	at 9s disk-full leader          writes fail with "no space" on the leader
 //	at 0s drift 2 +20000ppm         server 2's clock runs 2% fast
 //
-// A crash of a server that is already down still cuts the machine's power: whatever its
-// exited process left unsynced is lost. "leader" is resolved when the event fires (the established leader then; the event
-// is skipped, and the timeline says so, if there is none). Errors name the script and
-// the line: "scenarios: faults.txt:3: unknown event "crsh" (want one of ...)".
+// "leader" is resolved when the event fires (the established leader then; the event is
+// skipped, and the timeline says so, if there is none). A crash of a server that is
+// already down still cuts the machine's power: whatever its exited process left unsynced
+// is lost. Errors name the script and the line: "scenarios: faults.txt:3: unknown event
+// "crsh" (want one of ...)".
 //
 // # Running
 //
