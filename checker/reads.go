@@ -66,8 +66,8 @@ func buildCommitIndex(h *History) *commitIndex {
 		if z := writeZxid(o); z > 0 {
 			ci.byZxid[z] = i
 			ci.addAcknowledged(i, o, z)
-		} else if classify(o) == linUnknown {
-			ci.addMaybe(o)
+		} else if classify(o) == linUnknown || o.Outcome == OutcomeOK {
+			ci.addMaybe(o) // unknown, or acknowledged without a recorded zxid: not placeable
 		}
 	}
 	for p, list := range ci.effects { //det:unordered-ok each list sorted on its own
