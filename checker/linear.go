@@ -314,6 +314,9 @@ func explainIllegal(p *partition, in *Input, budget time.Duration, n int) (Failu
 	f := Failure{Invariant: InvLinearizable, Ops: idxs, Explanation: fmt.Sprintf(
 		"writes on %s (%d ops) are not linearizable; no order places: %s",
 		p.name, len(p.ops), strings.Join(lines, " | "))}
+	if len(stuck) > 0 {
+		f.Explanation += expectation(p, info, stuck[0])
+	}
 	if in.Options.VisualizeDir == "" {
 		return f, ""
 	}
@@ -324,6 +327,50 @@ func explainIllegal(p *partition, in *Input, budget time.Duration, n int) (Failu
 		return f, ""
 	}
 	return f, path
+}
+
+// expectation says what the model answers for op lo after the longest linearizable prefix
+// Porcupine found (its first one, replayed), so the reader sees what was expected.
+func expectation(p *partition, info porcupine.LinearizationInfo, lo *linOp) string {
+	var prefix []porcupine.Operation
+	for _, lin := range info.PartialLinearizationsOperations() {
+		for _, l := range lin {
+			if len(l) > len(prefix) {
+				prefix = l
+			}
+		}
+	}
+	state := p.init
+	for _, op := range prefix {
+		ok, next := step(p.env, state, op.Input.(*linOp))
+		if !ok {
+			return ""
+		}
+		state = next
+	}
+	return fmt.Sprintf("; after the longest legal prefix (%d ops) the model answers #%d with %s",
+		len(prefix), lo.idx, modelAnswer(p.env, state, lo))
+}
+
+// modelAnswer renders what the model answers for a write in state s.
+func modelAnswer(e *env, s *zstate, lo *linOp) string {
+	d := s.edit()
+	for i, sub := range lo.op.subOps() {
+		rec := sub.Path
+		if isSequential(sub.Flags) {
+			rec = lo.op.createdPath(i)
+		}
+		out := d.applySub(e, sub, lo.session, rec)
+		switch {
+		case out.err != clientproto.ErrOK:
+			return fmt.Sprintf("%s (sub-op %d, %s %s)", out.err.String(), i, sub.Kind, sub.Path)
+		case out.created != "" && strings.HasPrefix(out.created, "\x00"):
+			return fmt.Sprintf("a sequential name above the last one under %s", parentOfSub(sub))
+		case out.stat != nil && sub.Kind == KindSetData:
+			return fmt.Sprintf("ok, version %d", out.stat.Version)
+		}
+	}
+	return "ok"
 }
 
 // stuckOps returns the definite ops no longest partial linearization includes, earliest
