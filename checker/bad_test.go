@@ -144,8 +144,8 @@ func TestWrongStatVersion(t *testing.T) {
 	expectOK(t, Input{History: hist(good...)})
 	bad := append(setupRoot(), set(2, 30, 40, "a", zx(1, 3), 1), set(3, 50, 60, "bb", zx(1, 4), 3))
 	rep := expectFailure(t, Input{History: hist(bad...)}, InvLinearizable)
-	if !strings.Contains(rep.Failures[0].Explanation, "#3") {
-		t.Fatalf("explanation does not name op #3: %s", rep.Failures[0].Explanation)
+	if !strings.Contains(rep.Failures[0].Explanation, "the model answers #3 with ok, version 2") {
+		t.Fatalf("explanation does not say what op #3 should have answered: %s", rep.Failures[0].Explanation)
 	}
 }
 
