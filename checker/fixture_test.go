@@ -2,6 +2,7 @@ package checker
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -186,4 +187,34 @@ func mutateNodeExists(h *History) bool {
 		}
 	}
 	return false
+}
+
+// The replica oracle reads the TxnHeader at the start of log-entry bodies; check it on the
+// bytes a real ZooKeeper 3.8.0 wrote: every entry of api-trace-11's log names a session
+// and a zxid that increases by one.
+func TestRequestOfRealLogEntries(t *testing.T) {
+	log, err := os.ReadFile(filepath.Join("..", "..", "shared", "fixtures", "zookeeper-3.8.0", "api-trace-11", "version-2", "log.1"))
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	const fileHeader = 16 // magic, version, dbid
+	sessions := map[int64]bool{}
+	want := int64(1)
+	for off := fileHeader; off+12 <= len(log); {
+		n := int(binary.BigEndian.Uint32(log[off+8:]))
+		if n == 0 {
+			break // preallocated zero padding
+		}
+		body := log[off+12 : off+12+n]
+		id, ok := requestOf(want, body)
+		if !ok {
+			t.Fatalf("entry at offset %d: header does not carry zxid %d", off, want)
+		}
+		sessions[id.session] = true
+		want++
+		off += 12 + n + 1 // checksum, length, body, 'B'
+	}
+	if want < 100 || len(sessions) < 2 {
+		t.Fatalf("read %d entries from %d sessions; the fixture has more", want-1, len(sessions))
+	}
 }
