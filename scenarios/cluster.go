@@ -39,6 +39,9 @@ type Cluster interface {
 	ClearDiskFaults()
 	// Drift sets a host clock's rate error in parts per million.
 	Drift(id int, ppm int64)
+	// WorkloadDone reports whether the workload has issued all its operations and every
+	// one has returned (or its client can no longer issue any).
+	WorkloadDone() bool
 	// StartLiveness marks the start of the liveness phase: the clients stop issuing new
 	// operations (those in flight finish or fail); the runner then heals every fault.
 	StartLiveness()

@@ -42,6 +42,7 @@ func base(name string, seed uint64) *Options {
 			ThinkTime: 40 * time.Millisecond},
 		Network:     Network{LatencyMin: 200 * time.Microsecond, LatencyMean: time.Millisecond, TailPct: 1},
 		SafetyFor:   30 * time.Second,
+		DrainFor:    30 * time.Second,
 		LivenessFor: 60 * time.Second,
 	}
 }

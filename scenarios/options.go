@@ -107,6 +107,9 @@ type Options struct {
 	Schedule Schedule
 	// SafetyFor is the length of the safety phase: faults fire, clients run.
 	SafetyFor time.Duration
+	// DrainFor extends the safety phase, faults still in place, until the workload has
+	// issued and finished all its operations, for at most this long (0: no extension).
+	DrainFor time.Duration
 	// LivenessFor bounds the liveness phase: after every fault is healed, the ensemble
 	// must elect a leader and converge within this much virtual time.
 	LivenessFor time.Duration
@@ -129,7 +132,7 @@ func (o *Options) Validate() error {
 	if w.Ops > 0 && (w.Clients == 0 || w.Mix.total() <= 0) {
 		return fmt.Errorf("scenarios: bad workload: %d ops need at least one client and a non-zero op mix", w.Ops)
 	}
-	if o.SafetyFor <= 0 || o.LivenessFor <= 0 {
+	if o.SafetyFor <= 0 || o.LivenessFor <= 0 || o.DrainFor < 0 {
 		return fmt.Errorf("scenarios: safety and liveness phases must be positive (got %s, %s)", o.SafetyFor, o.LivenessFor)
 	}
 	for i, ev := range o.Schedule {
@@ -175,7 +178,8 @@ func (o *Options) Describe() string {
 	if o.Disk != (Disk{}) {
 		fmt.Fprintf(&b, "disk       fsync mean=%s slow=%d%% (+%s)\n", formatDuration(o.Disk.FsyncMean), o.Disk.SlowPct, formatDuration(o.Disk.SlowMean))
 	}
-	fmt.Fprintf(&b, "phases     safety %s, liveness within %s\n", formatDuration(o.SafetyFor), formatDuration(o.LivenessFor))
+	fmt.Fprintf(&b, "phases     safety %s (+ up to %s for the workload to finish), liveness within %s\n",
+		formatDuration(o.SafetyFor), formatDuration(o.DrainFor), formatDuration(o.LivenessFor))
 	fmt.Fprintf(&b, "faults     %d events\n", len(o.Schedule))
 	for _, ev := range o.Schedule {
 		fmt.Fprintf(&b, "  %s\n", ev)

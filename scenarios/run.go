@@ -108,6 +108,19 @@ func (r *runner) safetyPhase(o *Options) {
 		r.apply(ev)
 	}
 	r.advance(o.SafetyFor)
+	r.drain(o)
+}
+
+// drain keeps the safety phase going, faults in place, until the workload is done or
+// DrainFor has passed.
+func (r *runner) drain(o *Options) {
+	deadline := r.c.Now() + o.DrainFor
+	for !r.stopped && !r.c.WorkloadDone() && r.c.Now() < deadline {
+		r.step(min(r.c.Now()+pollEvery, deadline))
+	}
+	if r.c.WorkloadDone() {
+		r.note("workload done")
+	}
 }
 
 // livenessPhase heals every fault (TigerBeetle's liveness mode, FoundationDB's quiet

@@ -153,7 +153,11 @@ func formatDuration(d time.Duration) string {
 	case d == 0:
 		return "0s"
 	case d >= time.Second && d%time.Millisecond == 0:
-		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+		frac := strings.TrimRight(fmt.Sprintf("%03d", d%time.Second/time.Millisecond), "0")
+		if frac == "" {
+			return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+		}
+		return strconv.FormatInt(int64(d/time.Second), 10) + "." + frac + "s"
 	case d%time.Millisecond == 0:
 		return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
 	case d%time.Microsecond == 0:

@@ -134,6 +134,19 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
+// TestFormatDurationMillisecondsRoundTrip: every millisecond count prints exactly (a
+// float conversion once printed 11.569s as 11.568999999999999s).
+func TestFormatDurationMillisecondsRoundTrip(t *testing.T) {
+	for ms := int64(0); ms <= 100_000; ms++ {
+		d := time.Duration(ms) * time.Millisecond
+		text := formatDuration(d)
+		back, err := parseDuration(text)
+		if err != nil || back != d || len(text) > len("100.000s") {
+			t.Fatalf("%dms prints as %q, which parses to %v, %v", ms, text, back, err)
+		}
+	}
+}
+
 // FuzzParseSchedule: any input either parses to a schedule whose printed form parses
 // back to the same schedule, or fails with a line-numbered ScriptError; never a panic.
 func FuzzParseSchedule(f *testing.F) {

@@ -299,6 +299,24 @@ func (s *simCluster) Drift(id int, ppm int64) {
 	s.c.Drift(int64(id), ppm)
 }
 
+// WorkloadDone: every operation issued and none in flight. A client whose session
+// expired issues nothing more, so a workload can end short of its count; DrainFor
+// bounds the wait.
+func (s *simCluster) WorkloadDone() bool {
+	if s.drv == nil {
+		return true
+	}
+	if s.drv.Issued() < s.o.Workload.Ops {
+		return false
+	}
+	for _, cl := range s.drv.Clients() {
+		if cl.Lib().Pending() > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *simCluster) StartLiveness() {
 	if s.drv != nil {
 		s.drv.Stop()

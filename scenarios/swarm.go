@@ -55,6 +55,7 @@ func swarmOptions(name string, seed uint64, servers int) *Options {
 	o.Variant = SwarmVariants[r.IntN(len(SwarmVariants))]
 	o.Disk = drawDisk(newRand(seed, streamSwarmDisk))
 	o.SafetyFor = 20 * time.Second
+	o.DrainFor = 40 * time.Second
 	// The liveness bound covers a follower's initLimit-tick sync and a few election
 	// rounds (FLE's backoff grows to 60 s only after many failed rounds).
 	o.LivenessFor = 30*time.Second + 2*time.Duration(o.Config.InitLimit*o.Config.TickTimeMs)*time.Millisecond

@@ -311,6 +311,9 @@ func (t *Toy) ClearDiskFaults() {
 // Drift implements scenarios.Cluster; the toy has no clocks to drift.
 func (t *Toy) Drift(id int, ppm int64) { t.logf("drift %d %dppm", id, ppm) }
 
+// WorkloadDone implements scenarios.Cluster.
+func (t *Toy) WorkloadDone() bool { return t.opsLeft == 0 || !t.workingOps }
+
 // StartLiveness implements scenarios.Cluster.
 func (t *Toy) StartLiveness() { t.workingOps = false }
 
