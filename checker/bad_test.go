@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -350,25 +351,31 @@ func TestReplicaOracleResolvesUnknownWrites(t *testing.T) {
 	ops := append(setupRoot(), lost, mk(3, KindCreate, "/t/k/a").at(50, 60).fail(clientproto.ErrNodeExists, zx(1, 4)))
 	// From the history alone, the lost create explains NodeExists.
 	expectOK(t, Input{History: hist(ops...)})
-	feed := func(logged, committed bool) *Replicas {
+	feed := func(logged, committed, errorTxn bool) *Replicas {
 		r := NewReplicas()
 		r.Committed(1, zx(1, 1), txnHeader(1, 1, zx(1, 1)), 0, false, 1)
 		r.Committed(1, zx(1, 2), txnHeader(1, 2, zx(1, 2)), 0, false, 2)
+		body := txnHeader(2, 9, zx(1, 3))
+		if errorTxn {
+			binary.BigEndian.PutUint32(body[28:], uint32(0xffffffff)) // TxnHeader.type -1
+		}
 		if logged {
-			r.Logged(1, zx(1, 3), txnHeader(2, 9, zx(1, 3)), 3)
+			r.Logged(1, zx(1, 3), body, 3)
 		}
 		if committed {
-			r.Committed(1, zx(1, 3), txnHeader(2, 9, zx(1, 3)), 0, false, 3)
+			r.Committed(1, zx(1, 3), body, 0, false, 3)
 		}
 		r.Committed(1, zx(1, 4), txnHeader(3, 1, zx(1, 4)), 0, false, 4)
 		return r
 	}
 	// Logged somewhere but not seen committed: it may still have taken effect.
-	expectOK(t, Input{History: hist(ops...), Replicas: feed(true, false)})
+	expectOK(t, Input{History: hist(ops...), Replicas: feed(true, false, false)})
 	// No server ever logged it: it never happened, so NodeExists is a bug.
-	expectFailure(t, Input{History: hist(ops...), Replicas: feed(false, false)}, InvLinearizable)
+	expectFailure(t, Input{History: hist(ops...), Replicas: feed(false, false, false)}, InvLinearizable)
 	// Committed at 1:3: placed there exactly.
-	rep := expectOK(t, Input{History: hist(ops...), Replicas: feed(true, true)})
+	rep := expectOK(t, Input{History: hist(ops...), Replicas: feed(true, true, false)})
+	// Committed as an error txn: it changed nothing, so NodeExists is again a bug.
+	expectFailure(t, Input{History: hist(ops...), Replicas: feed(true, true, true)}, InvLinearizable)
 	if rep.Stats.ResolvedUnknown != 1 {
 		t.Fatalf("want the unknown create placed by the oracle, got %+v", rep.Stats)
 	}

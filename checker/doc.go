@@ -110,8 +110,9 @@
 //     placed at that read's mzxid (a replica serves only committed txns);
 //   - with a Replicas that saw the txns' bodies (log-entry bodies starting with the
 //     TxnHeader) and Op.Xid recorded, an unknown write whose (session, xid) committed is
-//     placed exactly at its zxid, and one that no server ever logged is dropped (a txn
-//     takes effect only after a quorum logged it); one only logged stays unknown;
+//     placed exactly at its zxid; one that committed as an error txn, or that no server
+//     ever logged, is dropped (it changed nothing; a txn takes effect only after a quorum
+//     logged it); one only logged stays unknown;
 //   - an unknown write that needs a node nothing ever created fails wherever it is placed
 //     and is dropped; so is one whose keys no definite write that could come after it
 //     touches (Stats.DroppedNoOps). Both are exact: every definite answer is the same

@@ -308,6 +308,7 @@ type genTxn struct {
 	zxid    int64
 	session int64
 	xid     int32
+	failed  bool // an error txn
 }
 
 // replicas returns a replica checker fed with every committed txn, as the cluster harness
@@ -315,7 +316,11 @@ type genTxn struct {
 func (g *gen) replicas() *Replicas {
 	r := NewReplicas()
 	for _, t := range g.txns {
-		r.Committed(1, t.zxid, txnHeader(t.session, t.xid, t.zxid), 0, false, 0)
+		body := txnHeader(t.session, t.xid, t.zxid)
+		if t.failed {
+			binary.BigEndian.PutUint32(body[28:], uint32(0xffffffff)) // type -1: error txn
+		}
+		r.Committed(1, t.zxid, body, 0, false, 0)
 	}
 	return r
 }
@@ -581,6 +586,9 @@ func (g *gen) applyWrite(o *Op) {
 	}
 	o.ReplyZxid = z
 	if failAt >= 0 {
+		if o.Kind != KindMulti {
+			g.txns[len(g.txns)-1].failed = true // a failed multi is still a multi txn
+		}
 		o.Outcome, o.Err = OutcomeError, code
 		if o.Kind == KindMulti {
 			o.Result.Multi = multiFailure(len(o.SubOps), failAt, code)

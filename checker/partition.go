@@ -454,8 +454,8 @@ func sessionEnds(spans map[int64]*sessionSpan, tl *timeline, ops []*linOp) []*li
 }
 
 // resolveByOracle uses the txns the replica checker saw: an unknown write whose request
-// (session, xid) committed is placed exactly at its zxid; one that no server ever logged
-// never took effect and is dropped. Returns the kept ops, how many it dropped and how many
+// (session, xid) committed is placed exactly at its zxid; one that committed as an error
+// txn, or that no server ever logged, never changed the tree and is dropped. Returns the kept ops, how many it dropped and how many
 // it placed.
 func resolveByOracle(lin []*linOp, oracle *Replicas) (out []*linOp, dropped, placed int) {
 	out = lin[:0]
@@ -469,8 +469,8 @@ func resolveByOracle(lin []*linOp, oracle *Replicas) (out []*linOp, dropped, pla
 		case FateCommitted:
 			lo.clampZxid, lo.clampExact = z, true
 			placed++
-		case FateNever:
-			dropped++
+		case FateNever, FateFailed:
+			dropped++ // it never changed the tree
 			continue
 		}
 		out = append(out, lo)

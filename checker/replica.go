@@ -22,7 +22,7 @@ type Replicas struct {
 	committed     []int64 // every zxid committed through the normal path, sorted
 	servers       map[int]*serverTrack
 	closedAt      map[int64]int64     // session -> zxid of its committed closeSession txn
-	requests      map[requestID]int64 // (session, cxid) of a committed txn -> its zxid
+	requests      map[requestID]committedTxn // (session, cxid) of a committed txn -> where and what
 	logged        map[requestID]bool  // (session, cxid) of every txn made durable anywhere
 	failures      []Failure
 	lastLeaderAt  int64 // time of the latest LeaderEstablished
@@ -61,7 +61,7 @@ func NewReplicas() *Replicas {
 		digestAt:      map[int64]digestSighting{},
 		servers:       map[int]*serverTrack{},
 		closedAt:      map[int64]int64{},
-		requests:      map[requestID]int64{},
+		requests:      map[requestID]committedTxn{},
 		logged:        map[requestID]bool{},
 	}
 }
@@ -299,6 +299,21 @@ type requestID struct {
 // time long, type int.
 const txnHeaderSize = 32
 
+// committedTxn is where a request's txn committed, and whether it was an error txn (a
+// write the server rejected: it changed nothing).
+type committedTxn struct {
+	zxid   int64
+	failed bool
+}
+
+// txnTypeError is TxnHeader.type of an error txn (OpCode.error).
+const txnTypeError = -1
+
+// txnFailed reads whether a log-entry body is an error txn.
+func txnFailed(txn []byte) bool {
+	return int32(binary.BigEndian.Uint32(txn[28:32])) == txnTypeError
+}
+
 // requestOf reads the TxnHeader at the start of a log-entry body: which request the txn
 // came from. A body too short, or whose header zxid is not zxid, is not trusted.
 func requestOf(zxid int64, txn []byte) (requestID, bool) {
@@ -316,7 +331,7 @@ func (r *Replicas) noteRequest(zxid int64, txn []byte) {
 	}
 	r.logged[id] = true
 	if _, seen := r.requests[id]; !seen {
-		r.requests[id] = zxid
+		r.requests[id] = committedTxn{zxid: zxid, failed: txnFailed(txn)}
 	}
 }
 
@@ -327,12 +342,14 @@ type RequestFate uint8
 const (
 	FateUnknown   RequestFate = iota // the checker cannot tell (no txn bodies seen, or no xid)
 	FateCommitted                    // a server committed its txn (at the returned zxid)
+	FateFailed                       // it committed as an error txn: it changed nothing
 	FateLogged                       // some server logged it but none committed it (yet)
 	FateNever                        // no server ever logged it: it never took effect
 )
 
-// CommittedRequest reports what became of the request (session, xid): committed at zxid,
-// only logged, never logged, or unknown. A txn takes effect only after a quorum logged it,
+// CommittedRequest reports what became of the request (session, xid): committed at zxid
+// (as a change, or as an error txn that changed nothing), only logged, never logged, or
+// unknown. A txn takes effect only after a quorum logged it,
 // so FateNever is certain; FateLogged may still have committed through a path the harness
 // reports as Recovered (a new leader replaying its log) and is treated as unknown.
 func (r *Replicas) CommittedRequest(session int64, xid int32) (zxid int64, fate RequestFate) {
@@ -340,8 +357,11 @@ func (r *Replicas) CommittedRequest(session int64, xid int32) (zxid int64, fate 
 		return 0, FateUnknown
 	}
 	id := requestID{session, xid}
-	if z, ok := r.requests[id]; ok {
-		return z, FateCommitted
+	if c, ok := r.requests[id]; ok {
+		if c.failed {
+			return c.zxid, FateFailed
+		}
+		return c.zxid, FateCommitted
 	}
 	if r.logged[id] {
 		return 0, FateLogged
