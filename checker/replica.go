@@ -21,9 +21,9 @@ type Replicas struct {
 	digestAt      map[int64]digestSighting
 	committed     []int64 // every zxid committed through the normal path, sorted
 	servers       map[int]*serverTrack
-	closedAt      map[int64]int64     // session -> zxid of its committed closeSession txn
+	closedAt      map[int64]int64            // session -> zxid of its committed closeSession txn
 	requests      map[requestID]committedTxn // (session, cxid) of a committed txn -> where and what
-	logged        map[requestID]bool  // (session, cxid) of every txn made durable anywhere
+	logged        map[requestID]bool         // (session, cxid) of every txn made durable anywhere
 	failures      []Failure
 	lastLeaderAt  int64 // time of the latest LeaderEstablished
 	leaderUp      bool  // a leader is established and has not stepped down
