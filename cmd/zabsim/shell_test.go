@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,4 +74,34 @@ func TestShellCommandErrors(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, "none.cfg") {
 		t.Errorf("missing --config: exit %d %s", code, stderr)
 	}
+}
+
+// FuzzSplitArgs: the console's line splitter never panics; a line it accepts splits into
+// words without blanks unless they were quoted, and quoting each word back gives a line
+// that splits the same way.
+func FuzzSplitArgs(f *testing.F) {
+	f.Add(`create /app1 "hello world"`)
+	f.Add(`partition 1,2 | 3`)
+	f.Add(`get "/unterminated`)
+	f.Add(`""`)
+	f.Fuzz(func(t *testing.T, line string) {
+		args, err := splitArgs(line)
+		if err != nil {
+			if !strings.Contains(err.Error(), "unterminated quote") {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		quoted := make([]string, len(args))
+		for i, a := range args {
+			if strings.ContainsRune(a, '"') {
+				return // a quote inside a word cannot be written back
+			}
+			quoted[i] = `"` + a + `"`
+		}
+		again, err := splitArgs(strings.Join(quoted, " "))
+		if err != nil || !slices.Equal(args, again) {
+			t.Fatalf("%q split to %q; requoted it splits to %q (%v)", line, args, again, err)
+		}
+	})
 }
