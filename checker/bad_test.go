@@ -469,3 +469,18 @@ func TestPhantomSequentialChild(t *testing.T) {
 	ops[2] = mk(2, KindCreate, "/t/k/other").at(30, 40).ok(zx(1, 3))
 	expectFailure(t, Input{History: hist(ops...)}, InvReadSnapshot)
 }
+
+// With the oracle, an unknown write that committed is part of the committed history the
+// reads are judged against.
+func TestOracleStrengthensReads(t *testing.T) {
+	lost := mk(2, KindCreate, "/t/k/a").data("x").at(30, 0).unknown(UnknownConnectionLoss)
+	lost.o.Xid = 9
+	ops := append(setupRoot(), lost, mk(3, KindExists, "/t/k/a").at(50, 60).fail(clientproto.ErrNoNode, zx(1, 4)))
+	expectOK(t, Input{History: hist(ops...)})
+	r := NewReplicas()
+	for i, id := range []requestID{{1, 1}, {1, 2}, {2, 9}, {4, 1}} {
+		z := zx(1, int64(i+1))
+		r.Committed(1, z, txnHeader(id.session, id.xid, z), 0, false, int64(i))
+	}
+	expectFailure(t, Input{History: hist(ops...), Replicas: r}, InvReadSnapshot)
+}

@@ -86,7 +86,7 @@ func Check(in Input) Report {
 	if !in.Options.SkipLinearizability {
 		checkLinearizable(h, &in, &rep)
 	}
-	rep.Failures = append(rep.Failures, checkReads(h, &rep.Stats)...)
+	rep.Failures = append(rep.Failures, checkReads(h, &rep.Stats, in.Replicas)...)
 	if in.Replicas != nil {
 		rep.Failures = append(rep.Failures, in.Replicas.Failures()...)
 	}

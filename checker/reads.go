@@ -37,8 +37,9 @@ func mayVanish(flags int32) bool {
 	return isEphemeral(flags) || unmodelled(flags)
 }
 
-// commitIndex is what the acknowledged writes say the committed history is, plus what
-// unknown writes may have added to it.
+// commitIndex is what the acknowledged writes (and the unknown ones the replica oracle
+// saw commit) say the committed history is, plus what other unknown writes may have
+// added to it.
 type commitIndex struct {
 	effects     map[string][]effect // path -> effects sorted by zxid
 	children    map[string][]string // parent -> child paths with effects, sorted
@@ -50,7 +51,7 @@ type commitIndex struct {
 	initial     map[string]bool
 }
 
-func buildCommitIndex(h *History) *commitIndex {
+func buildCommitIndex(h *History, oracle *Replicas) *commitIndex {
 	ci := &commitIndex{effects: map[string][]effect{}, children: map[string][]string{}, byZxid: map[int64]int{},
 		maybeCreate: map[string]bool{}, maybeDelete: map[string]bool{}, maybeSet: map[string]bool{},
 		maybeSeq: map[string]bool{}, initial: map[string]bool{}}
@@ -63,7 +64,17 @@ func buildCommitIndex(h *History) *commitIndex {
 		if !o.Kind.IsWrite() || o.Kind == KindCloseSession {
 			continue
 		}
-		if z := writeZxid(o); z > 0 {
+		z := writeZxid(o)
+		if z == 0 && classify(o) == linUnknown {
+			var fate RequestFate
+			switch z, fate = oracle.CommittedRequest(o.Session, o.Xid); {
+			case fate == FateFailed || fate == FateNever:
+				continue // it changed nothing
+			case fate != FateCommitted || o.Kind == KindMulti:
+				z = 0 // a multi txn commits even when it fails: its effect stays uncertain
+			}
+		}
+		if z > 0 {
 			ci.byZxid[z] = i
 			ci.addAcknowledged(i, o, z)
 		} else if classify(o) == linUnknown || o.Outcome == OutcomeOK {
@@ -175,8 +186,8 @@ func (ci *commitIndex) mayVanishUnseen(path string, last effect) bool {
 }
 
 // checkReads runs W1, W2, R1, R2, R3 and R4.
-func checkReads(h *History, st *Stats) []Failure {
-	ci := buildCommitIndex(h)
+func checkReads(h *History, st *Stats, oracle *Replicas) []Failure {
+	ci := buildCommitIndex(h, oracle)
 	var out []Failure
 	out = append(out, checkUniqueZxids(h)...)
 	out = append(out, checkZxidRealTime(h)...)
