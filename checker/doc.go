@@ -112,7 +112,8 @@
 //     TxnHeader) and Op.Xid recorded, an unknown write whose (session, xid) committed is
 //     placed exactly at its zxid; one that committed as an error txn, or that no server
 //     ever logged, is dropped (it changed nothing; a txn takes effect only after a quorum
-//     logged it); one only logged stays unknown;
+//     logged it); one only logged stays unknown. The read layer uses the same answers:
+//     a committed unknown write is an effect at its zxid, a dropped one is nothing;
 //   - an unknown write that needs a node nothing ever created fails wherever it is placed
 //     and is dropped; so is one whose keys no definite write that could come after it
 //     touches (Stats.DroppedNoOps). Both are exact: every definite answer is the same
