@@ -440,9 +440,23 @@ func (sh *shell) okOr(r client.Result, path string) bool {
 	case cp.ErrBadVersion:
 		sh.printf("version No is not valid : %s\n", path)
 	default:
-		sh.printf("KeeperErrorCode = %s for %s\n", r.Err, path)
+		sh.printf("KeeperErrorCode = %s for %s\n", keeperCodeName(r.Err), path)
+		if st := sh.cl.Lib().State(); st != client.StateConnected {
+			sh.printf("(the console's session is %s: server %d may be down or cut off; try connect N)\n", strings.ToLower(st.String()), sh.server)
+		}
 	}
 	return false
+}
+
+// keeperCodeName is the name zkCli prints for an error code (KeeperException.Code's).
+func keeperCodeName(e cp.ErrCode) string {
+	names := map[cp.ErrCode]string{cp.ErrConnectionLoss: "ConnectionLoss", cp.ErrSessionExpired: "SessionExpired",
+		cp.ErrOperationTimeout: "OperationTimeout", cp.ErrBadArguments: "BadArguments", cp.ErrNoAuth: "NoAuth",
+		cp.ErrNoChildrenForEphemerals: "NoChildrenForEphemerals", cp.ErrSessionMoved: "SessionMoved"}
+	if n, ok := names[e]; ok {
+		return n
+	}
+	return e.String()
 }
 
 // printStat prints a Stat as zkCli does; times are virtual milliseconds since the run
