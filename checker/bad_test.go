@@ -376,6 +376,10 @@ func TestReplicaOracleResolvesUnknownWrites(t *testing.T) {
 	rep := expectOK(t, Input{History: hist(ops...), Replicas: feed(true, true, false)})
 	// Committed as an error txn: it changed nothing, so NodeExists is again a bug.
 	expectFailure(t, Input{History: hist(ops...), Replicas: feed(true, true, true)}, InvLinearizable)
+	// A client that reused the xid makes the oracle's answer ambiguous: not used.
+	reused := mk(2, KindGetData, "/nothing").at(20, 25).fail(clientproto.ErrNoNode, zx(1, 2))
+	reused.o.Xid = 9
+	expectOK(t, Input{History: hist(append(ops, reused)...), Replicas: feed(false, false, false)})
 	if rep.Stats.ResolvedUnknown != 1 {
 		t.Fatalf("want the unknown create placed by the oracle, got %+v", rep.Stats)
 	}

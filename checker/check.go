@@ -83,10 +83,11 @@ func Check(in Input) Report {
 			rep.Stats.UnknownOps++
 		}
 	}
+	or := newOracle(h, in.Replicas)
 	if !in.Options.SkipLinearizability {
-		checkLinearizable(h, &in, &rep)
+		checkLinearizable(h, &in, or, &rep)
 	}
-	rep.Failures = append(rep.Failures, checkReads(h, &rep.Stats, in.Replicas)...)
+	rep.Failures = append(rep.Failures, checkReads(h, &rep.Stats, or)...)
 	if in.Replicas != nil {
 		rep.Failures = append(rep.Failures, in.Replicas.Failures()...)
 	}

@@ -72,8 +72,8 @@ func classify(o *Op) linClass {
 
 // checkLinearizable runs the Porcupine layer and adds its failures and inconclusive
 // partitions to rep.
-func checkLinearizable(h *History, in *Input, rep *Report) {
-	parts, st := buildPartitions(h, in.Replicas, in.Options)
+func checkLinearizable(h *History, in *Input, or *oracle, rep *Report) {
+	parts, st := buildPartitions(h, or, in.Options)
 	rep.Stats.LinOps, rep.Stats.Partitions = st.linOps, len(parts)
 	rep.Stats.ResolvedUnknown, rep.Stats.ExcludedOps, rep.Stats.SkippedParts = st.resolved, st.excluded, st.skipped
 	rep.Stats.DroppedNoOps = st.dropped

@@ -170,10 +170,10 @@ func opLinks(lo *linOp, f *pathFacts) (keys, cutFrom []string) {
 }
 
 // buildPartitions turns the history's writes into Porcupine partitions.
-func buildPartitions(h *History, oracle *Replicas, opts Options) ([]*partition, buildStats) {
+func buildPartitions(h *History, or *oracle, opts Options) ([]*partition, buildStats) {
 	var st buildStats
 	lin := linOps(h)
-	lin, st.dropped, st.resolved = resolveByOracle(lin, oracle)
+	lin, st.dropped, st.resolved = resolveByOracle(lin, or)
 	f := collectFacts(h, lin, opts.ContainersPersist)
 	st.resolved += resolveUnknown(h, lin)
 	tl := newTimeline(lin)
@@ -457,14 +457,14 @@ func sessionEnds(spans map[int64]*sessionSpan, tl *timeline, ops []*linOp) []*li
 // (session, xid) committed is placed exactly at its zxid; one that committed as an error
 // txn, or that no server ever logged, never changed the tree and is dropped. Returns the kept ops, how many it dropped and how many
 // it placed.
-func resolveByOracle(lin []*linOp, oracle *Replicas) (out []*linOp, dropped, placed int) {
+func resolveByOracle(lin []*linOp, or *oracle) (out []*linOp, dropped, placed int) {
 	out = lin[:0]
 	for _, lo := range lin {
 		if !lo.unknown {
 			out = append(out, lo)
 			continue
 		}
-		z, fate := oracle.CommittedRequest(lo.session, lo.op.Xid)
+		z, fate := or.fate(lo.op)
 		switch fate {
 		case FateCommitted:
 			lo.clampZxid, lo.clampExact = z, true

@@ -51,7 +51,7 @@ type commitIndex struct {
 	initial     map[string]bool
 }
 
-func buildCommitIndex(h *History, oracle *Replicas) *commitIndex {
+func buildCommitIndex(h *History, or *oracle) *commitIndex {
 	ci := &commitIndex{effects: map[string][]effect{}, children: map[string][]string{}, byZxid: map[int64]int{},
 		maybeCreate: map[string]bool{}, maybeDelete: map[string]bool{}, maybeSet: map[string]bool{},
 		maybeSeq: map[string]bool{}, initial: map[string]bool{}}
@@ -67,7 +67,7 @@ func buildCommitIndex(h *History, oracle *Replicas) *commitIndex {
 		z := writeZxid(o)
 		if z == 0 && classify(o) == linUnknown {
 			var fate RequestFate
-			switch z, fate = oracle.CommittedRequest(o.Session, o.Xid); {
+			switch z, fate = or.fate(o); {
 			case fate == FateFailed || fate == FateNever:
 				continue // it changed nothing
 			case fate != FateCommitted || o.Kind == KindMulti:
@@ -186,8 +186,8 @@ func (ci *commitIndex) mayVanishUnseen(path string, last effect) bool {
 }
 
 // checkReads runs W1, W2, R1, R2, R3 and R4.
-func checkReads(h *History, st *Stats, oracle *Replicas) []Failure {
-	ci := buildCommitIndex(h, oracle)
+func checkReads(h *History, st *Stats, or *oracle) []Failure {
+	ci := buildCommitIndex(h, or)
 	var out []Failure
 	out = append(out, checkUniqueZxids(h)...)
 	out = append(out, checkZxidRealTime(h)...)
