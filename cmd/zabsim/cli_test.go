@@ -41,6 +41,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--bogus", "swarm", "1"}, exitUsage, "flag provided but not defined: -bogus"},
 		{[]string{"run", "swarm", "1", "--backend", "cloud"}, exitUsage, `unknown --backend "cloud"`},
 		{[]string{"run", "swarm", "1", "--ops", "-5"}, exitUsage, "must not be negative"},
+		{[]string{"run", "swarm", "1", "--variant", "9.9.9"}, exitUsage, `--variant: zab: unknown variant "9.9.9"`},
+		{[]string{"explore", "--variant", "9.9.9"}, exitUsage, `--variant: zab: unknown variant "9.9.9"`},
 		{[]string{"run", "swarm", "1", "--schedule", filepath.Join(dir, "missing.txt")}, exitError, "missing.txt: no such file"},
 		{[]string{"run", "swarm", "1", "--schedule", badScript}, exitError, `bad.txt:2: unknown event "explode"`},
 		{[]string{"explore", "--shard", "3/3"}, exitUsage, `bad --shard "3/3"`},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zabsim/zabsim/scenarios"
 	"github.com/zabsim/zabsim/scenarios/scenariotest"
+	"github.com/zabsim/zabsim/zab"
 )
 
 // backends maps --backend names to cluster builders, given the directory that receives
@@ -133,6 +134,9 @@ func (f *runFlags) options(sc *scenarios.Scenario, seed uint64) (*scenarios.Opti
 		}
 	}
 	if f.variant != "" {
+		if _, err := zab.ParseVariant(f.variant); err != nil && f.backend == "sim" {
+			return nil, usageErr("--variant: %v", err)
+		}
 		o.Variant = f.variant
 	}
 	if f.ops < 0 || f.clients < 0 {
