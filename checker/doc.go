@@ -29,8 +29,9 @@
 //     Follower reads may be arbitrarily stale and are never flagged for it.
 //   - Replica invariants are checked online by Replicas, which the cluster harness feeds
 //     as the run goes (see below).
-//   - Lost writes: with the servers' final histories (Input.Final), every acknowledged
-//     write must be in them.
+//   - Lost writes: every acknowledged write must be in each final history
+//     (Input.Final) whose zxid range covers it, and, with a Replicas that saw commits,
+//     must have been committed by some server.
 //   - Liveness: after the last fault heals, a leader is established, the servers converge
 //     and pending calls complete, within LivenessBound (its derivation is on that func).
 //
