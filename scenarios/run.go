@@ -118,8 +118,13 @@ func (r *runner) drain(o *Options) {
 	for !r.stopped && !r.c.WorkloadDone() && r.c.Now() < deadline {
 		r.step(min(r.c.Now()+pollEvery, deadline))
 	}
+	if r.stopped {
+		return
+	}
 	if r.c.WorkloadDone() {
-		r.note("workload done")
+		r.note("safety phase over, workload done")
+	} else {
+		r.note(fmt.Sprintf("safety phase over, workload unfinished after %s more", formatDuration(o.DrainFor)))
 	}
 }
 
