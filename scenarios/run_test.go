@@ -56,6 +56,47 @@ func TestSwarmDrawsFromTheSeed(t *testing.T) {
 	}
 }
 
+// TestSwarmSchedulesAreScripts: every drawn schedule is valid for its ensemble, prints
+// as a script that parses back to itself, and the composite faults (majorities ring,
+// swizzled clogs) do occur.
+func TestSwarmSchedulesAreScripts(t *testing.T) {
+	rings, swizzles := 0, 0
+	for seed := uint64(0); seed < 300; seed++ {
+		o := scenarios.SwarmOptions(seed)
+		if err := o.Validate(); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		text := o.Schedule.String()
+		back, err := scenarios.ParseSchedule(strings.NewReader(text), "drawn")
+		if err != nil || back.String() != text {
+			t.Fatalf("seed %d: drawn schedule does not round-trip (%v):\n%s", seed, err, text)
+		}
+		for i := 1; i < len(o.Schedule); i++ {
+			a, b := o.Schedule[i-1], o.Schedule[i]
+			if a.Kind == scenarios.Partition && b.Kind == scenarios.Partition && a.At == b.At {
+				rings++ // only a ring draws two partitions at one instant
+				break
+			}
+		}
+		for _, first := range o.Schedule {
+			links := 0 // links of first's server clogged within the swizzle window
+			for _, ev := range o.Schedule {
+				if ev.Kind == scenarios.Clog && first.Kind == scenarios.Clog && ev.A[0] == first.A[0] &&
+					ev.At >= first.At && ev.At-first.At < 500*time.Millisecond {
+					links++
+				}
+			}
+			if links >= o.Config.Servers-1 {
+				swizzles++
+				break
+			}
+		}
+	}
+	if rings == 0 || swizzles == 0 {
+		t.Errorf("300 seeds drew %d majorities rings and %d swizzles, want some of each", rings, swizzles)
+	}
+}
+
 func TestNamedScenarioJitterKeepsOrder(t *testing.T) {
 	sc, _ := scenarios.Lookup("repeated-leader-crashes")
 	o1, o2 := sc.Options(1), sc.Options(2)

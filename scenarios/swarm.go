@@ -131,9 +131,16 @@ func DrawSchedule(r *rand.Rand, mix FaultMix, servers int, safetyFor time.Durati
 		if t >= safetyFor {
 			break
 		}
-		if ev, ok := g.next(t); ok {
-			s = append(s, ev)
-		}
+		s = append(s, g.next(t)...)
+	}
+	// Composite faults spread over a short window: keep the script in time order and
+	// inside the safety phase.
+	for i := range s {
+		s[i].At = min(s[i].At, safetyFor)
+	}
+	slices.SortStableFunc(s, func(a, b Event) int { return int(a.At - b.At) })
+	if len(s) > maxSwarmFaults {
+		s = s[:maxSwarmFaults]
 	}
 	return s
 }
@@ -146,43 +153,101 @@ type scheduleDrawer struct {
 	partitioned bool
 }
 
-func (g *scheduleDrawer) next(t time.Duration) (Event, bool) {
+// next draws the fault(s) at time t: one event, several at once for the composite
+// faults (a majorities ring, a swizzle of clogs), or none.
+func (g *scheduleDrawer) next(t time.Duration) []Event {
 	r := g.r
 	if g.crashed > 0 && r.IntN(3) == 0 {
 		g.crashed = 0
-		return Event{At: t, Kind: Restart, Host: All}, true
+		return []Event{{At: t, Kind: Restart, Host: All}}
 	}
 	if g.partitioned && r.IntN(3) == 0 {
 		g.partitioned = false
-		return Event{At: t, Kind: Heal}, true
+		return []Event{{At: t, Kind: Heal}}
 	}
 	k := g.mix.Kinds[r.IntN(len(g.mix.Kinds))]
 	if g.servers < 2 && (k == Partition || k == Clog) {
-		return Event{}, false // one server has no links to cut
+		return nil // one server has no links to cut
 	}
 	ev := Event{At: t, Kind: k, Host: g.host()}
 	switch k {
 	case Crash:
 		if g.crashed >= (g.servers-1)/2 {
-			return Event{}, false
+			return nil
 		}
 		g.crashed++
 		ev.Torn = r.IntN(100) < g.mix.TornPct
-	case Pause, Clog, FsyncError, DiskFull:
-		ev.For = time.Duration(100+r.IntN(15000)) * time.Millisecond
+	case Pause, FsyncError, DiskFull:
+		ev.For = g.faultFor()
 	case Drift:
 		ev.PPM = int64(r.IntN(200001) - 100000)
 	case Partition:
 		g.partitioned = true
+		if g.servers >= 5 && r.IntN(4) == 0 {
+			return g.majoritiesRing(t)
+		}
 		ev.A, ev.B = g.sides()
 		ev.Once = r.IntN(100) < g.mix.AsymmetricPct
 		ev.Host = 0
-	}
-	if k == Clog {
+	case Clog:
+		if g.servers >= 3 && r.IntN(3) == 0 {
+			return g.swizzle(t)
+		}
 		a, b := g.link()
-		ev.A, ev.B, ev.Host = []Host{a}, []Host{b}, 0
+		ev.A, ev.B, ev.Host, ev.For = []Host{a}, []Host{b}, 0, g.faultFor()
 	}
-	return ev, true
+	return []Event{ev}
+}
+
+func (g *scheduleDrawer) faultFor() time.Duration {
+	return time.Duration(100+g.r.IntN(15000)) * time.Millisecond
+}
+
+// majoritiesRing cuts the servers into a ring (Jepsen's majorities-ring): each server
+// keeps links only to its nearest neighbours on both sides, enough to see a majority,
+// but no two servers see the same majority.
+func (g *scheduleDrawer) majoritiesRing(t time.Duration) []Event {
+	n := g.servers
+	reach := (n / 2) / 2 // neighbours kept on each side: itself + 2*reach >= n/2+1
+	if 1+2*reach < n/2+1 {
+		reach++
+	}
+	order := g.r.Perm(n)
+	var evs []Event
+	for i := 0; i < n; i++ {
+		var far []Host
+		for j := i + 1; j < n; j++ {
+			if d := min(j-i, n-(j-i)); d > reach {
+				far = append(far, Host(order[j]+1))
+			}
+		}
+		if len(far) > 0 {
+			slices.Sort(far)
+			evs = append(evs, Event{At: t, Kind: Partition, A: []Host{Host(order[i] + 1)}, B: far})
+		}
+	}
+	return evs
+}
+
+// swizzle is FoundationDB's swizzle-clogging: about half the servers get all their links
+// clogged, each link starting within a short window and lasting its own time, so the
+// links come back one by one in a random order.
+func (g *scheduleDrawer) swizzle(t time.Duration) []Event {
+	n := g.servers
+	chosen := g.r.Perm(n)[:max(1, n/2)]
+	slices.Sort(chosen)
+	var evs []Event
+	for _, x := range chosen {
+		for y := 0; y < n; y++ {
+			if y == x {
+				continue
+			}
+			start := t + time.Duration(g.r.IntN(500))*time.Millisecond
+			evs = append(evs, Event{At: start, Kind: Clog, A: []Host{Host(x + 1)}, B: []Host{Host(y + 1)}, For: g.faultFor()})
+		}
+	}
+	slices.SortStableFunc(evs, func(a, b Event) int { return int(a.At - b.At) })
+	return evs
 }
 
 // host picks the target of a host fault: the leader, or a server id.
