@@ -19,11 +19,11 @@
 // errors, snapshots under load, session expiry across failover, a paused leader, clock
 // drift, five servers, the swarm and swarm3 (the swarm on three servers). Named
 // scenarios fix their fault script and let the seed jitter the fault times; the swarm
-// (SwarmOptions) lets the seed draw everything —
-// ensemble size 3/5/7, clients, op mix, which fault kinds fire and how often, latencies,
-// zoo.cfg limits, variant, disk latency — as TigerBeetle's VOPR does. Its partitions
-// include Jepsen's majorities ring and its clogs FoundationDB's swizzle. Each draw uses its own random
-// stream of the seed, so changing one draw does not reshuffle the others.
+// (SwarmOptions) lets the seed draw everything — ensemble size 3/5/7, clients, op mix,
+// which fault kinds fire and how often, latencies, zoo.cfg limits, variant, disk
+// latency — as TigerBeetle's VOPR does. Its partitions include Jepsen's majorities ring
+// and its clogs FoundationDB's swizzle. Each draw uses its own random stream of the
+// seed, so changing one draw does not reshuffle the others.
 //
 // # Fault scripts
 //
