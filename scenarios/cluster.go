@@ -141,7 +141,9 @@ type Judgement struct {
 	Verdict Verdict
 	// Check names the check that failed (e.g. "linearizable-writes", "one-leader-per-epoch");
 	// shrinking keeps a failure only if the same check fails.
-	Check       string
+	Check string
+	// Failed lists every check that failed, Check first (a run can break several).
+	Failed      []string
 	Explanation string
 	// HistoryJSON is the client history (may be empty); Visualizations are the
 	// Porcupine HTML files the checker wrote for failing partitions.

@@ -90,7 +90,7 @@ type runner struct {
 func (r *runner) runGuarded(o *Options) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.res.Judgement = Judgement{Verdict: CrashVerdict, Check: "panic",
+			r.res.Judgement = Judgement{Verdict: CrashVerdict, Check: "panic", Failed: []string{"panic"},
 				Explanation: fmt.Sprintf("panic: %v\n%s", p, firstFrames(debug.Stack(), 12))}
 		}
 	}()
@@ -169,6 +169,9 @@ func (r *runner) judge() {
 		j.Verdict, j.Check = Liveness, "converge-after-heal"
 		j.Explanation = fmt.Sprintf("after every fault healed the ensemble did not converge within %s: %s",
 			formatDuration(r.res.Options.LivenessFor), statusLine(r.c.Servers()))
+	}
+	if j.Check != "" && !slices.Contains(j.Failed, j.Check) {
+		j.Failed = append([]string{j.Check}, j.Failed...)
 	}
 	r.res.Judgement = j
 }

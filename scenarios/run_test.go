@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -303,5 +304,20 @@ func TestRunStopsWhenTheWorldStops(t *testing.T) {
 	}
 	if tl := r.TimelineString(); !strings.Contains(tl, "the world stopped: sim: steps budget exceeded") || strings.Contains(tl, "liveness phase") {
 		t.Errorf("timeline:\n%s", tl)
+	}
+}
+
+func TestShrinkCheckKeepsTheNamedFailure(t *testing.T) {
+	o := findFailingSwarmSeed(t)
+	if _, err := scenarios.ShrinkCheck(o, scenariotest.NewToy, 0, "one-leader-per-epoch"); err == nil ||
+		!strings.Contains(err.Error(), `does not fail "one-leader-per-epoch" (it fails no-acked-write-lost)`) {
+		t.Fatalf("shrinking for a check the run does not fail: %v", err)
+	}
+	sr, err := scenarios.ShrinkCheck(o, scenariotest.NewToy, 0, "no-acked-write-lost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(sr.Minimal.Failed, "no-acked-write-lost") || len(sr.Minimal.Options.Schedule) > 2 {
+		t.Fatalf("minimal run fails %v with %d events", sr.Minimal.Failed, len(sr.Minimal.Options.Schedule))
 	}
 }

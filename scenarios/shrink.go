@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,13 @@ const DefaultShrinkRuns = 400
 // earlier times), then shrinks the workload. Only a failure of the same check counts, so
 // shrinking never drifts to a different bug. maxRuns bounds the runs (0: the default).
 func Shrink(o *Options, backend Backend, maxRuns int) (*ShrinkResult, error) {
+	return ShrinkCheck(o, backend, maxRuns, "")
+}
+
+// ShrinkCheck is Shrink keeping one named failure: a smaller run counts if check is
+// among its failed checks, whatever failed first. Use it when a run breaks several
+// checks and the one of interest is not the first. An empty check is Shrink.
+func ShrinkCheck(o *Options, backend Backend, maxRuns int, check string) (*ShrinkResult, error) {
 	if maxRuns <= 0 {
 		maxRuns = DefaultShrinkRuns
 	}
@@ -32,7 +40,10 @@ func Shrink(o *Options, backend Backend, maxRuns int) (*ShrinkResult, error) {
 	if first.Verdict == OK {
 		return nil, fmt.Errorf("scenarios: %s seed %d passes; there is nothing to shrink", o.Scenario, o.Seed)
 	}
-	s := &shrinker{backend: backend, want: first.Judgement, best: first, budget: maxRuns}
+	if check != "" && !slices.Contains(first.Failed, check) {
+		return nil, fmt.Errorf("scenarios: %s seed %d does not fail %q (it fails %s)", o.Scenario, o.Seed, check, strings.Join(first.Failed, ", "))
+	}
+	s := &shrinker{backend: backend, want: first.Judgement, best: first, budget: maxRuns, check: check}
 	s.deleteEvents()
 	s.simplifyEvents()
 	s.shrinkWorkload()
@@ -46,6 +57,7 @@ type shrinker struct {
 	best    *Result
 	runs    int
 	budget  int
+	check   string // keep this failed check instead of the same verdict and first check
 }
 
 // try runs a candidate and keeps it if it fails the same way.
@@ -55,11 +67,18 @@ func (s *shrinker) try(o *Options) bool {
 	}
 	s.runs++
 	r, err := Run(o, s.backend, nil)
-	if err != nil || r.Verdict != s.want.Verdict || r.Check != s.want.Check {
+	if err != nil || !s.sameFailure(r) {
 		return false
 	}
 	s.best = r
 	return true
+}
+
+func (s *shrinker) sameFailure(r *Result) bool {
+	if s.check != "" {
+		return slices.Contains(r.Failed, s.check)
+	}
+	return r.Verdict == s.want.Verdict && r.Check == s.want.Check
 }
 
 func (s *shrinker) withSchedule(sched Schedule) *Options {

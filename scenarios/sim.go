@@ -373,6 +373,11 @@ func (s *simCluster) Check() Judgement {
 	// The report's first line repeats the verdict the runner prints; keep the details.
 	_, details, _ := strings.Cut(rep.String(), "\n")
 	j := Judgement{Verdict: fromCheckerVerdict(rep.Verdict), Explanation: strings.TrimSpace(details), Visualizations: rep.Visualizations}
+	for _, f := range rep.Failures {
+		if !slices.Contains(j.Failed, f.Invariant) {
+			j.Failed = append(j.Failed, f.Invariant)
+		}
+	}
 	if len(rep.Failures) > 0 {
 		j.Check = rep.Failures[0].Invariant
 	} else if j.Verdict == CrashVerdict {

@@ -81,7 +81,7 @@ func printRun(w io.Writer, res *scenarios.Result, reproCmd string) {
 func printVerdict(w io.Writer, res *scenarios.Result, reproCmd string) {
 	fmt.Fprintf(w, "verdict    %s", res.Verdict)
 	if res.Check != "" {
-		fmt.Fprintf(w, " (%s)", res.Check)
+		fmt.Fprintf(w, " (%s)", strings.Join(res.Failed, ", "))
 	}
 	fmt.Fprintf(w, "  at %s virtual, %d faults fired, %d skipped\n", res.End, res.FaultsFired, res.FaultsSkipped)
 	if res.Explanation != "" {
@@ -96,27 +96,28 @@ func printVerdict(w io.Writer, res *scenarios.Result, reproCmd string) {
 
 // summary is summary.json in a report directory.
 type summary struct {
-	Scenario    string  `json:"scenario"`
-	Seed        uint64  `json:"seed"`
-	Variant     string  `json:"variant"`
-	Servers     int     `json:"servers"`
-	Verdict     string  `json:"verdict"`
-	ExitCode    int     `json:"exit_code"`
-	Check       string  `json:"check,omitempty"`
-	Explanation string  `json:"explanation,omitempty"`
-	Repro       string  `json:"repro"`
-	VirtualMs   int64   `json:"virtual_ms"`
-	Faults      int     `json:"faults_fired"`
-	Skipped     int     `json:"faults_skipped"`
-	ElectionsMs []int64 `json:"elections_ms"`
-	Converged   bool    `json:"converged"`
+	Scenario    string   `json:"scenario"`
+	Seed        uint64   `json:"seed"`
+	Variant     string   `json:"variant"`
+	Servers     int      `json:"servers"`
+	Verdict     string   `json:"verdict"`
+	ExitCode    int      `json:"exit_code"`
+	Check       string   `json:"check,omitempty"`
+	Failed      []string `json:"failed,omitempty"`
+	Explanation string   `json:"explanation,omitempty"`
+	Repro       string   `json:"repro"`
+	VirtualMs   int64    `json:"virtual_ms"`
+	Faults      int      `json:"faults_fired"`
+	Skipped     int      `json:"faults_skipped"`
+	ElectionsMs []int64  `json:"elections_ms"`
+	Converged   bool     `json:"converged"`
 }
 
 func newSummary(res *scenarios.Result, reproCmd string) summary {
 	s := summary{
 		Scenario: res.Options.Scenario, Seed: res.Options.Seed, Variant: res.Options.Variant,
 		Servers: res.Options.Config.Servers, Verdict: res.Verdict.String(), ExitCode: res.Verdict.ExitCode(),
-		Check: res.Check, Explanation: res.Explanation, Repro: reproCmd, VirtualMs: res.End.Milliseconds(),
+		Check: res.Check, Failed: res.Failed, Explanation: res.Explanation, Repro: reproCmd, VirtualMs: res.End.Milliseconds(),
 		Faults: res.FaultsFired, Skipped: res.FaultsSkipped, Converged: res.Converged,
 		ElectionsMs: []int64{},
 	}

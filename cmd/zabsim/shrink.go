@@ -15,7 +15,8 @@ func init() {
 
 const shrinkDescription = `Takes a failing SCENARIO SEED (with the same overrides as 'zabsim run') and searches
 for the smallest fault schedule and workload on which the same seed still fails the
-same check. Prints the minimal schedule as a script that 'zabsim run --schedule FILE'
+same check (or, with --check, any run that fails the named check among others). Prints
+the minimal schedule as a script that 'zabsim run --schedule FILE'
 accepts (and writes it to --out), with the command that reproduces it.
 Exit code: 0 when a failure was shrunk, 1 if the run passes (nothing to shrink).`
 
@@ -25,6 +26,7 @@ func shrinkCmd(args []string, stdout, stderr io.Writer) int {
 	rf.register(fs)
 	out := fs.String("out", "", "also write the minimal schedule to this `file`")
 	maxRuns := fs.Int("max-runs", scenarios.DefaultShrinkRuns, "most runs to spend shrinking")
+	check := fs.String("check", "", "keep this failed `check` (default: the run's first failure, with its verdict)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return exitForParse(err)
@@ -44,7 +46,7 @@ func shrinkCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}
-	sr, err := scenarios.Shrink(o, backend, *maxRuns)
+	sr, err := scenarios.ShrinkCheck(o, backend, *maxRuns, *check)
 	if err != nil {
 		return reportErr(err, fs, stderr)
 	}
@@ -64,7 +66,7 @@ func shrinkScript(sr *scenarios.ShrinkResult, rf *runFlags, outFile string) stri
 	min := sr.Minimal
 	o := min.Options
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s seed %d fails %s (%s): %s\n", o.Scenario, o.Seed, min.Verdict, min.Check, firstLine(min.Explanation))
+	fmt.Fprintf(&b, "# %s seed %d fails %s (%s): %s\n", o.Scenario, o.Seed, min.Verdict, strings.Join(min.Failed, ", "), firstLine(min.Explanation))
 	fmt.Fprintf(&b, "# shrunk from %d fault events and %d ops to %d events and %d ops in %d runs\n",
 		len(sr.Original.Options.Schedule), sr.Original.Options.Workload.Ops, len(o.Schedule), o.Workload.Ops, sr.Runs)
 	flags := *rf
