@@ -138,6 +138,10 @@ var catalog = []*Scenario{
 		"Five servers lose two at once (the most a quorum of three survives), then the leader: elections over five voters, quorums of three, and syncs of several lagging followers at once.",
 		"at 4s crash 1\nat 4.2s crash 2\nat 8s crash leader\nat 9s restart 1\nat 14s restart all\n", time.Second,
 		func(o *Options) { o.Config.Servers = 5; o.Workload.Clients = 5 }),
+	fixed("log-fsync-error-in-sync",
+		"Both followers go down; one restarts while its transaction log's fsyncs fail (a failing dataLogDir device) and syncs with the leader that was left alone, so the txns it receives cannot be made durable: it must not count toward a new epoch (ZooKeeper exits on the failed fsync). It then loses power, and the two followers elect without the old leader: no committed write may be lost. ZK-4646's shape, with an fsync error in place of a slow disk.",
+		"at 3s crash 1\nat 6s crash 2\nat 10s fsync-error 1 log for 8s\nat 10s restart 1\nat 18s crash 1\nat 20s restart 1\nat 20s restart 2\n",
+		0, nil),
 	{Name: "swarm", Doc: swarmDoc, Options: SwarmOptions},
 	{Name: "swarm3", Doc: "The swarm with the ensemble fixed at three servers (the shape the throughput figure is quoted for: 500 ops, faults, full checking).", Options: Swarm3Options},
 }
