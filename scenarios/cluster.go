@@ -51,6 +51,9 @@ type Cluster interface {
 	Converged() bool
 	// Check judges everything so far: replica invariants and the client history.
 	Check() Judgement
+	// TraceHash is a running hash of every event so far: two runs of the same options
+	// must end with the same hash (the determinism self-check).
+	TraceHash() uint64
 }
 
 // Backend builds a fresh cluster for a run. trace, when non-nil, receives the full event

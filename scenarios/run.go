@@ -24,6 +24,8 @@ type Result struct {
 	Elections []time.Duration
 	// Converged says whether the liveness phase saw the ensemble serving again.
 	Converged bool
+	// TraceHash is the cluster's event-trace hash at the end of the run.
+	TraceHash uint64
 	// FaultsFired counts schedule events applied; FaultsSkipped those with nothing to act
 	// on (crash leader while there is none, restart all while every host is up).
 	FaultsFired, FaultsSkipped int
@@ -68,6 +70,7 @@ func Run(o *Options, backend Backend, trace io.Writer) (*Result, error) {
 	r := &runner{c: c, res: &Result{Options: o}, drifted: map[int]bool{}}
 	r.runGuarded(o)
 	r.res.End = c.Now()
+	r.res.TraceHash = c.TraceHash()
 	return r.res, nil
 }
 

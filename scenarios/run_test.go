@@ -148,7 +148,7 @@ func TestRunIsDeterministic(t *testing.T) {
 	o := scenarios.SwarmOptions(9)
 	r1, _ := scenarios.Run(o, scenariotest.NewToy, &t1)
 	r2, _ := scenarios.Run(o, scenariotest.NewToy, &t2)
-	if r1.TimelineString() != r2.TimelineString() || t1.String() != t2.String() || t1.Len() == 0 {
+	if r1.TimelineString() != r2.TimelineString() || t1.String() != t2.String() || t1.Len() == 0 || r1.TraceHash != r2.TraceHash {
 		t.Fatal("two runs of one seed differ (or wrote no trace)")
 	}
 }

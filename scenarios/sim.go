@@ -196,6 +196,8 @@ func (s *simCluster) Servers() []ServerStatus {
 	return out
 }
 
+func (s *simCluster) TraceHash() uint64 { return s.c.TraceHash() }
+
 func (s *simCluster) Leader() int {
 	if id, ok := s.c.Leader(); ok {
 		return int(id)

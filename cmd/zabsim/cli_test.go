@@ -243,3 +243,31 @@ func TestExploreIsDeterministic(t *testing.T) {
 		t.Fatalf("1 worker and 2 workers disagree:\n%v\n%v", one, two)
 	}
 }
+
+// flaky is a toy whose trace differs on every build: a nondeterministic world.
+type flaky struct {
+	scenarios.Cluster
+	salt uint64
+}
+
+func (f flaky) TraceHash() uint64 { return f.Cluster.TraceHash() ^ f.salt }
+
+func TestExploreCatchesANondeterministicWorld(t *testing.T) {
+	builds := uint64(0)
+	backends["flaky"] = func(string) scenarios.Backend {
+		return func(o *scenarios.Options, w io.Writer) (scenarios.Cluster, error) {
+			c, err := scenariotest.NewToy(o, w)
+			builds++ // explore runs one world at a time here (--workers 1)
+			return flaky{c, builds}, err
+		}
+	}
+	defer delete(backends, "flaky")
+	code, out, _ := zabsim(t, "explore", "--backend", "flaky", "--seeds", "6", "--workers", "1", "--recheck", "3")
+	if code != exitNondeterministic || strings.Count(out, "nondeterministic") < 2 || !strings.Contains(out, "zabsim run swarm 3 --backend flaky") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	code, out, _ = zabsim(t, "explore", "--backend", "toy", "--seeds", "6", "--recheck", "1")
+	if code != exitOK {
+		t.Fatalf("a deterministic world failed its recheck: exit %d\n%s", code, out)
+	}
+}

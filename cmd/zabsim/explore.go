@@ -28,6 +28,8 @@ flags split a sweep and their outputs merge.
 The default (swarm, 1000 seeds) finishes within a minute on two cores. A seed that
 runs longer than --seed-timeout of wall time (a server stuck in a loop inside one event,
 which the simulator's step budget cannot see) is reported as "hang" and left behind.
+Every 20th seed (--recheck) runs twice and must end with the same event-trace hash;
+one that does not is reported as "nondeterministic" (exit 130).
 Exit code: 0 if every seed passed, else the exit code of the worst verdict.`
 
 // exploreDefaultSeeds is the built-in default sweep size: it finishes within a minute on
@@ -57,6 +59,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	shard := fs.String("shard", "0/1", "run only shard `i/n` of the seeds (index modulo n == i)")
 	jsonOut := fs.Bool("json", false, "print one JSON line per seed instead of the table")
 	seedTimeout := fs.Duration("seed-timeout", 2*time.Minute, "wall time after which a seed is reported as a hang")
+	recheck := fs.Uint64("recheck", 20, "run every `n`th seed twice and compare event-trace hashes (0: never)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return exitForParse(err)
@@ -93,7 +96,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	e := &explorer{sc: sc, rf: &rf, backend: backend, stdout: stdout, progress: progressWriter(stderr), json: *jsonOut,
-		seedTimeout: *seedTimeout}
+		seedTimeout: *seedTimeout, recheck: *recheck}
 	return e.run(list, *workers)
 }
 
@@ -129,6 +132,9 @@ type explorer struct {
 	json     bool
 	// seedTimeout is the wall time after which a seed counts as hung.
 	seedTimeout time.Duration
+	// recheck: seeds divisible by it run twice, and must end with the same trace hash
+	// (FoundationDB's unseed check, on a deterministic 1/recheck sample).
+	recheck uint64
 }
 
 // run explores the seeds on workers goroutines. Each world is independent and owned by
@@ -213,11 +219,29 @@ func (e *explorer) runSeed(seed uint64) seedResult {
 	}
 	r := seedResult{Seed: seed, Verdict: res.Verdict.String(), Check: res.Check, Servers: o.Config.Servers,
 		Faults: res.FaultsFired, VirtualMs: res.End.Milliseconds(), exit: res.Verdict.ExitCode()}
+	if e.recheck > 0 && seed%e.recheck == 0 {
+		if again, err := scenarios.Run(o, e.backend, nil); err != nil || again.TraceHash != res.TraceHash || again.Verdict != res.Verdict {
+			r.Verdict, r.Check, r.exit = "nondeterministic", "same-seed-same-run", exitNondeterministic
+			r.Explanation = fmt.Sprintf("a second run of the seed ended differently (trace hash %#x vs %#x)", res.TraceHash, traceHashOf(again))
+			r.Repro = repro("run", o, e.rf, e.rf.schedule)
+			return r
+		}
+	}
 	if res.Verdict != scenarios.OK {
 		r.Explanation = firstLine(res.Explanation)
 		r.Repro = repro("run", o, e.rf, e.rf.schedule)
 	}
 	return r
+}
+
+// exitNondeterministic is explore's exit code when a seed did not replay identically.
+const exitNondeterministic = 130
+
+func traceHashOf(r *scenarios.Result) uint64 {
+	if r == nil {
+		return 0
+	}
+	return r.TraceHash
 }
 
 func firstLine(s string) string {
@@ -266,7 +290,7 @@ func (e *explorer) finish(results []seedResult, wall time.Duration) int {
 		}
 	}
 	var parts []string
-	for _, v := range []string{"ok", "inconclusive", "liveness", "correctness", "crash", "hang", "error"} {
+	for _, v := range []string{"ok", "inconclusive", "liveness", "correctness", "crash", "nondeterministic", "hang", "error"} {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}

@@ -47,6 +47,7 @@ type Toy struct {
 	ackedMax   int
 	workingOps bool
 	violation  string
+	hash       uint64 // of the trace lines so far
 	// quorumCheckedAt is when the leader last saw its quorum.
 	quorumCheckedAt time.Duration
 }
@@ -56,7 +57,7 @@ func NewToy(o *scenarios.Options, trace io.Writer) (scenarios.Cluster, error) {
 	if o.Variant != "" && o.Variant != BugVariant {
 		return nil, fmt.Errorf("scenariotest: unknown variant %q (the toy knows %q)", o.Variant, BugVariant)
 	}
-	t := &Toy{o: o, trace: trace, cut: map[[2]int]time.Duration{}, electAt: electionDelay,
+	t := &Toy{o: o, trace: trace, hash: 14695981039346656037, cut: map[[2]int]time.Duration{}, electAt: electionDelay,
 		opsLeft: o.Workload.Ops, nextOpAt: o.Workload.ThinkTime, workingOps: true}
 	for range o.Config.Servers {
 		t.srv = append(t.srv, &toyServer{up: true, mode: scenarios.Looking})
@@ -65,10 +66,17 @@ func NewToy(o *scenarios.Options, trace io.Writer) (scenarios.Cluster, error) {
 }
 
 func (t *Toy) logf(format string, args ...any) {
+	line := fmt.Sprintf("%d %s\n", t.now, fmt.Sprintf(format, args...))
+	for i := 0; i < len(line); i++ { // FNV-1a
+		t.hash = (t.hash ^ uint64(line[i])) * 1099511628211
+	}
 	if t.trace != nil {
-		fmt.Fprintf(t.trace, "%d %s\n", t.now, fmt.Sprintf(format, args...))
+		io.WriteString(t.trace, line)
 	}
 }
+
+// TraceHash implements scenarios.Cluster: an FNV-1a hash of the toy's trace lines.
+func (t *Toy) TraceHash() uint64 { return t.hash }
 
 // Now implements scenarios.Cluster.
 func (t *Toy) Now() time.Duration { return t.now }
