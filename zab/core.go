@@ -200,7 +200,19 @@ func (s *Server) OnTimer(now int64, id TimerID) []Effect {
 	case timerElectionConnect:
 		s.electionConnectTimer(now)
 	}
+	s.checkNoRearmAtNow(now, id)
 	return s.flush()
+}
+
+// checkNoRearmAtNow panics if handling timer id set the same timer again at or before now:
+// the harness would fire it again at once with the same clock reading, and the server
+// would loop forever without virtual time moving (an event storm).
+func (s *Server) checkNoRearmAtNow(now int64, id TimerID) {
+	for _, e := range s.out {
+		if t, ok := e.(SetTimer); ok && t.ID == id && t.At <= now {
+			panic(fmt.Sprintf("zab: server %d: timer %d re-armed at %d by its own firing at %d", s.id, id, t.At, now))
+		}
+	}
 }
 
 // OnPeerConnected reports a new peer connection to or from server peer.

@@ -269,20 +269,36 @@ func (n *node) dial(inc int, d zab.Dial) {
 	})
 }
 
+// setTimer arms t on the host's own clock. The server must see the timer fire at or after
+// t.At on that clock: converting a span of a drifting clock to true time truncates, so the
+// callback can land a nanosecond or so early; it then waits again for the rest (at least
+// 1ns of true time, so the wait always ends) instead of handing the server an early fire
+// that it would re-arm for the same instant forever.
 func (n *node) setTimer(inc int, t zab.SetTimer) {
 	n.timer[t.ID].Cancel()
-	d := sim.Duration(t.At - n.now())
-	if d < 0 {
-		d = 0
+	n.timer[t.ID] = n.c.w.AfterHost(n.host, n.trueDelay(t.At), func() { n.fireTimer(inc, t) })
+}
+
+// trueDelay is the true-time wait until the host's clock reads atLocalNs (0 if past).
+func (n *node) trueDelay(atLocalNs int64) sim.Duration {
+	d := sim.Duration(atLocalNs - n.now())
+	if d <= 0 {
+		return 0
 	}
-	n.timer[t.ID] = n.c.w.AfterLocal(n.host, d, func() {
-		srv := n.alive(inc)
-		if srv == nil {
-			return
-		}
-		delete(n.timer, t.ID)
-		n.apply(srv.OnTimer(n.now(), t.ID))
-	})
+	return max(n.c.w.LocalToTrue(n.host, d), 1)
+}
+
+func (n *node) fireTimer(inc int, t zab.SetTimer) {
+	srv := n.alive(inc)
+	if srv == nil {
+		return
+	}
+	if n.now() < t.At {
+		n.timer[t.ID] = n.c.w.AfterHost(n.host, n.trueDelay(t.At), func() { n.fireTimer(inc, t) })
+		return
+	}
+	delete(n.timer, t.ID)
+	n.apply(srv.OnTimer(n.now(), t.ID))
 }
 
 // exit handles zab.Exit: the process ends as ZooKeeper's System.exit does, on a machine
