@@ -362,12 +362,17 @@ func (s *Server) leaveRole(now int64, fastForward bool) {
 // and every pending txn is applied (fastForwardDataBase).
 func (s *Server) fastForward(now int64) {
 	s.flushAllLog()
+	applied := false
 	for _, p := range s.db.unapplied() {
 		if p.Zxid <= s.log.appendedMax {
 			s.applyLogged(now, p)
+			applied = true
 		}
 	}
 	s.db.pending = nil
+	if applied {
+		s.emit(FastForwarded{Zxid: s.db.lastProcessed, Digest: s.db.tree.Digest()})
+	}
 }
 
 func (s *Server) setMode(m Mode, leader int64) { s.setModeWhy(m, leader, "elected") }

@@ -84,7 +84,11 @@ func (s *Server) applyLogged(now int64, e *entry) {
 // replies and watch events.
 func (s *Server) applyEntry(now int64, e *entry) {
 	res := s.applyTxnToTree(e)
-	s.emit(Committed{Zxid: e.Zxid, Body: e.Body, Digest: s.db.tree.Digest()})
+	c := Committed{Zxid: e.Zxid, Body: e.Body, Digest: s.db.tree.Digest(), DigestMismatch: res.res.DigestMismatch}
+	if f := s.follow; f != nil && f.phase != fBroadcast {
+		c.SyncEpoch, c.SyncLeader = f.newEpoch, f.leaderID
+	}
+	s.emit(c)
 	s.afterApply(now, e, res)
 }
 
@@ -146,5 +150,6 @@ func (s *Server) installSnapPayload(b []byte, zxid int64) error {
 	}
 	tree.SetLastProcessedZxid(zxid)
 	s.db = database{tree: tree, sessions: sessions, lastProcessed: zxid}
+	s.emit(SnapInstalled{Zxid: zxid, Digest: tree.Digest()})
 	return nil
 }

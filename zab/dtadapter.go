@@ -12,7 +12,9 @@ type applyResult struct {
 }
 
 func (s *Server) processTxn(e *entry) applyResult {
-	r := s.db.tree.ProcessTxn(e.txn.Header, e.txn.Txn)
+	// ProcessEntry, not ProcessTxn: it also compares the digest the txn carries with the
+	// tree's after applying it, as ZooKeeper's processTxn + compareDigest do.
+	r := s.db.tree.ProcessEntry(&e.txn)
 	return applyResult{res: r, events: r.Events}
 }
 

@@ -257,9 +257,39 @@ type Synced struct {
 
 // Committed is an observation: the server applied txn Zxid (Body is its log-entry body) to
 // its in-memory tree; Digest is the tree digest right after.
+//
+// SyncEpoch and SyncLeader are set (non-zero) when a learner applied the txn while
+// syncing with SyncLeader for epoch SyncEpoch, before UPTODATE: the txn is part of that
+// leader's initial history, which is committed only once the leader is Established (a
+// proposal the old leader never got acknowledged is shipped in a DIFF too). A checker must
+// count such a txn as committed only when that leader's Established is seen.
+//
+// DigestMismatch reports that the digest the txn carries (the proposer's tree digest after
+// it) differs from this server's tree digest after applying it (ZooKeeper counts and logs
+// this as digest_mismatches_count): the replicas' trees have diverged.
 type Committed struct {
+	Zxid           int64
+	Body           []byte
+	Digest         int64
+	SyncEpoch      int64
+	SyncLeader     int64
+	DigestMismatch bool
+}
+
+// FastForwarded is an observation: the server left its role and applied every txn it had
+// handed to its log without a commit (fastForwardDataBase, ZK-2845), so its tree now
+// stands at Zxid with Digest. Those txns may never have been committed anywhere: a
+// checker must not count them as committed.
+type FastForwarded struct {
 	Zxid   int64
-	Body   []byte
+	Digest int64
+}
+
+// SnapInstalled is an observation: a learner replaced its whole database with the
+// leader's SNAP; its tree now stands at Zxid with Digest. The txns the snapshot covers
+// were not applied one by one.
+type SnapInstalled struct {
+	Zxid   int64
 	Digest int64
 }
 
@@ -267,6 +297,8 @@ type Committed struct {
 // (the fsync covering them completed).
 type Logged struct{ Zxid int64 }
 
+func (FastForwarded) effect()   {}
+func (SnapInstalled) effect()   {}
 func (Send) effect()            {}
 func (Dial) effect()            {}
 func (CloseConn) effect()       {}

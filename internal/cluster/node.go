@@ -32,6 +32,9 @@ type node struct {
 	// applied is the zxid of the last txn applied to the server's tree (unlike
 	// zab.Status.LastProcessedZxid, which a new leader sets to its epoch's first zxid).
 	applied int64
+	// syncApplied are txns applied while syncing with a leader not yet established: they
+	// reach the replica checker as commits only once that leader is (see observe.go).
+	syncApplied []zab.Committed
 
 	last  zab.Status // the server's status when last read (kept while it is down)
 	exits int
@@ -59,7 +62,7 @@ func (n *node) boot() error {
 	n.srv = srv
 	n.conns = map[zab.ConnID]*connInfo{}
 	n.timer = map[zab.TimerID]sim.Timer{}
-	n.unlogged = nil
+	n.unlogged, n.syncApplied = nil, nil
 	n.applied = rec.Tree.LastProcessedZxid()
 	n.c.replicas.Recovered(int(n.sid), n.applied, uint64(rec.Tree.Digest()), true, int64(n.c.w.Now()))
 	n.c.replicas.Epoch(int(n.sid), checkerAccepted, rec.AcceptedEpoch, int64(n.c.w.Now()))
@@ -94,7 +97,7 @@ func (n *node) down() {
 	}
 	n.srv = nil
 	n.inc++
-	n.conns, n.timer, n.unlogged = nil, nil, nil
+	n.conns, n.timer, n.unlogged, n.syncApplied = nil, nil, nil, nil
 	n.diskFreeAt = 0
 }
 
@@ -152,13 +155,6 @@ func (n *node) handlers(inc int, id zab.ConnID) sim.Handlers {
 				return
 			}
 			n.apply(srv.OnPeerMessage(n.now(), id, payload))
-			if pkt, ok := payload.(zab.QuorumPacket); ok && pkt.Type == zab.PacketSnap && n.alive(inc) != nil {
-				// The server replaced its tree with the leader's snapshot: the replica checker
-				// must not expect the commits the snapshot covers.
-				st := srv.Status()
-				n.applied = st.LastProcessedZxid
-				n.c.replicas.Recovered(int(n.sid), st.LastProcessedZxid, uint64(st.Digest), true, int64(n.c.w.Now()))
-			}
 		},
 		OnClose: func(_ *sim.Conn, _ error) {
 			srv := n.alive(inc)
@@ -323,22 +319,20 @@ func (n *node) observe(e zab.Effect) {
 			n.c.replicas.LeaderLost(int(n.sid), at)
 		}
 		n.listenQuorum(e.Mode == zab.Leading)
-		if e.Mode == zab.Looking {
-			n.afterFastForward(at)
-		}
 		n.c.tracef("server %d mode %v leader %d epoch %d", n.sid, e.Mode, e.Leader, e.Epoch)
 	case zab.Established:
 		n.leading = true
 		n.c.replicas.LeaderEstablished(int(n.sid), e.Epoch, at)
 		n.c.onEstablished(n, e)
+		n.c.releaseSyncApplied(e, at)
 	case zab.Synced:
 		n.c.tracef("server %d synced with %d in epoch %d by %v", n.sid, e.Leader, e.Epoch, e.Mode)
 	case zab.Committed:
-		n.applied = e.Zxid
-		n.c.replicas.Committed(int(n.sid), e.Zxid, e.Body, uint64(e.Digest), true, at)
-		if sess, ok := closeSessionOf(e.Body); ok {
-			n.c.replicas.SessionClosed(sess, e.Zxid)
-		}
+		n.committed(e, at)
+	case zab.FastForwarded:
+		n.movedWithoutCommits(e.Zxid, e.Digest, at)
+	case zab.SnapInstalled:
+		n.movedWithoutCommits(e.Zxid, e.Digest, at)
 	case zab.Logged:
 		n.logged(e.Zxid, at)
 	}
@@ -394,17 +388,4 @@ func (n *node) listenQuorum(on bool) {
 	if err := net.Listen(n.host, n.addr.QuorumPort, n.acceptOn(n.addr.QuorumPort)); err != nil {
 		n.c.harnessError(fmt.Sprintf("server %d: listen on quorum port: %v", n.sid, err))
 	}
-}
-
-// afterFastForward reports a tree moved on without commits: a server leaving its role
-// applies every logged txn it had not applied (ZK-2845's fast-forward) without the normal
-// commit path, so the replica checker is told where the tree now stands, as after a
-// recovery.
-func (n *node) afterFastForward(at int64) {
-	st := n.srv.Status()
-	if st.LastProcessedZxid <= n.applied {
-		return
-	}
-	n.applied = st.LastProcessedZxid
-	n.c.replicas.Recovered(int(n.sid), st.LastProcessedZxid, uint64(st.Digest), true, at)
 }

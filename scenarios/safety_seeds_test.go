@@ -1,0 +1,48 @@
+package scenarios
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/zabsim/zabsim/checker"
+)
+
+// safetyRegression is a run that once broke a safety check because of a bug in the server
+// or the harness: it must not break check any more (other checks are other regressions'
+// business, e.g. the epoch files' known weakness).
+type safetyRegression struct {
+	scenario string
+	seed     uint64
+	check    string
+	why      string
+}
+
+var safetyRegressions = []safetyRegression{
+	{"log-fsync-error-in-sync", 1, checker.InvCommittedPrefix,
+		"a learner applied a DIFF from a leader that was never established, then exited on an fsync error; " +
+			"the harness counted the old leader's unacknowledged proposal as committed"},
+}
+
+func TestSafetyRegressionSeeds(t *testing.T) {
+	for _, r := range safetyRegressions {
+		res := runNamedSeed(t, r.scenario, r.seed)
+		t.Logf("%s %d: %s %v", r.scenario, r.seed, res.Verdict, res.Failed)
+		if slices.Contains(res.Failed, r.check) {
+			t.Errorf("%s %d (%s): %s fails again: %s\n%s", r.scenario, r.seed, r.why, r.check, res.Explanation, res.TimelineString())
+		}
+	}
+}
+
+// runNamedSeed runs a named scenario with a seed on the simulated ensemble.
+func runNamedSeed(t *testing.T, scenario string, seed uint64) *Result {
+	t.Helper()
+	sc, err := Lookup(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(sc.Options(seed), SimBackend(""), nil)
+	if err != nil {
+		t.Fatalf("%s %d: %v", scenario, seed, err)
+	}
+	return res
+}

@@ -1,0 +1,97 @@
+package zab
+
+import "testing"
+
+// effectsOf lists server id's effects of type T, in emission order.
+func effectsOf[T Effect](w *tworld, id int64) []T {
+	var out []T
+	for _, e := range w.effects[id] {
+		if v, ok := e.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// A DIFF's txns are applied during sync, before the leader is established: their
+// Committed observations name the leader and epoch of that sync, and the commits after
+// UPTODATE carry none.
+func TestSyncAppliedCommitsNameTheirLeader(t *testing.T) {
+	w := syncScenario(t, 5, 3)
+	wantSync(t, w, SyncDiff)
+	leader := w.leader()
+	var synced []int64
+	for _, c := range effectsOf[Committed](w, 3) {
+		if c.SyncEpoch == 0 {
+			t.Errorf("server 3 committed 0x%x during DIFF sync without SyncEpoch", c.Zxid)
+			continue
+		}
+		if c.SyncEpoch != 2 || c.SyncLeader != leader {
+			t.Errorf("server 3 committed 0x%x with sync epoch %d leader %d, want 2 and %d", c.Zxid, c.SyncEpoch, c.SyncLeader, leader)
+		}
+		if c.DigestMismatch {
+			t.Errorf("server 3: digest mismatch applying 0x%x", c.Zxid)
+		}
+		synced = append(synced, c.Zxid)
+	}
+	if want := []int64{makeZxid(1, 4), makeZxid(1, 5)}; len(synced) != 2 || synced[0] != want[0] || synced[1] != want[1] {
+		t.Fatalf("server 3 sync commits %x, want %x\n%s", synced, want, w.dump())
+	}
+	conn := ConnID(900)
+	w.connectClient(3, conn, 10000)
+	w.request(3, conn, createReq(1, "/after", "v"))
+	w.runFor(200 * msNs)
+	cs := effectsOf[Committed](w, 3)
+	last := cs[len(cs)-1]
+	if last.SyncEpoch != 0 || epochOf(last.Zxid) != 2 {
+		t.Fatalf("server 3's broadcast commit 0x%x carries sync epoch %d, want an epoch-2 zxid and none\n%s", last.Zxid, last.SyncEpoch, w.dump())
+	}
+}
+
+// A SNAP replaces the tree: SnapInstalled says where it now stands.
+func TestSnapInstallIsObserved(t *testing.T) {
+	w := syncScenario(t, 600, 10)
+	wantSync(t, w, SyncSnap)
+	snaps := effectsOf[SnapInstalled](w, 3)
+	if len(snaps) != 1 {
+		t.Fatalf("server 3 SnapInstalled %d times, want once\n%s", len(snaps), w.dump())
+	}
+	l := w.servers[w.leader()]
+	if snaps[0].Zxid != makeZxid(2, 0) || snaps[0].Digest != l.Tree().Digest() {
+		t.Errorf("SnapInstalled at 0x%x digest %d, want 0x200000000 and the leader's %d", snaps[0].Zxid, snaps[0].Digest, l.Tree().Digest())
+	}
+}
+
+// A follower that logged a proposal but never saw its COMMIT applies it when it leaves
+// the role (fastForwardDataBase): FastForwarded reports the tree's new zxid and digest,
+// and no Committed is emitted for it.
+func TestFastForwardIsObservedNotCommitted(t *testing.T) {
+	w := syncScenario(t, 5, 5)
+	leader := w.leader()
+	follower := int64(3)
+	if leader == follower {
+		t.Fatalf("server 3 leads; the test wants it following")
+	}
+	w.lose = func(to int64, msg any) bool {
+		pkt, ok := msg.(QuorumPacket)
+		return ok && to == follower && pkt.Type == PacketCommit
+	}
+	conn := ConnID(901)
+	w.connectClient(leader, conn, 10000)
+	before := len(effectsOf[Committed](w, follower))
+	w.request(leader, conn, createReq(1, "/ff", "v"))
+	w.runFor(20 * tickNs)
+	ffs := effectsOf[FastForwarded](w, follower)
+	if len(ffs) == 0 {
+		t.Fatalf("server 3 never fast-forwarded\n%s", w.dump())
+	}
+	got := ffs[0]
+	if epochOf(got.Zxid) != 2 {
+		t.Errorf("fast-forward to 0x%x, want the epoch-2 proposal", got.Zxid)
+	}
+	for _, c := range effectsOf[Committed](w, follower)[before:] {
+		if c.Zxid == got.Zxid && c.SyncEpoch == 0 {
+			t.Errorf("server 3 reported 0x%x as a broadcast commit although it only fast-forwarded to it", c.Zxid)
+		}
+	}
+}
