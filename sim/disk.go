@@ -25,10 +25,15 @@ type DiskOptions struct {
 	// CapacityBytes caps the sum of file sizes; a write or truncate beyond it fails with
 	// ErrNoSpace. Zero means unlimited.
 	CapacityBytes int64
-	// StrictDirSync makes a file's Sync cover only its data, as POSIX promises: a new
-	// or renamed name survives a crash only after SyncDir. When false (the default, as on
-	// ext4 and xfs) a file's Sync also commits every earlier name change.
+	// Model is the durability model: DiskOrdered (the default, ext4 data=ordered),
+	// DiskStrict (POSIX: names need SyncDir) or DiskReordered (pages persist in any
+	// order). See DiskModel.
+	Model DiskModel
+	// StrictDirSync selects DiskStrict whatever Model says (kept for older callers).
 	StrictDirSync bool
+	// JournalCommitInterval is how often the ordered model's journal commits by itself
+	// (ext4's commit=5s); zero means only fsyncs commit it. Other models ignore it.
+	JournalCommitInterval Duration
 	// CrashKeepProb and CrashDropProb are the chances a drawn crash keeps all unsynced
 	// writes and name changes, or drops them all; otherwise the crash tears them.
 	CrashKeepProb, CrashDropProb float64
@@ -40,14 +45,69 @@ type DiskOptions struct {
 }
 
 // DefaultDiskOptions returns an SSD-like disk: fsync ~1 ms with a rare ~30 ms tail,
-// unlimited space, ext4-like name durability, crashes that keep, drop or tear unsynced
-// data with chances 0.2, 0.4, 0.4.
+// unlimited space, ext4 data=ordered durability with a 5 s journal commit, crashes that
+// keep, drop or tear unsynced data with chances 0.2, 0.4, 0.4.
 func DefaultDiskOptions() DiskOptions {
 	return DiskOptions{
-		FsyncLatency:  Latency{Min: 200 * Microsecond, Mean: Millisecond, Jitter: 500 * Microsecond, TailProb: 0.01, TailMean: 30 * Millisecond},
-		CrashKeepProb: 0.2,
-		CrashDropProb: 0.4,
+		FsyncLatency:          Latency{Min: 200 * Microsecond, Mean: Millisecond, Jitter: 500 * Microsecond, TailProb: 0.01, TailMean: 30 * Millisecond},
+		CrashKeepProb:         0.2,
+		CrashDropProb:         0.4,
+		JournalCommitInterval: 5 * Second,
 	}
+}
+
+// DiskModel is what a disk guarantees about the order in which unsynced changes reach
+// the platter, and so what a crash can leave.
+type DiskModel int
+
+// Disk models.
+const (
+	// DiskOrdered is Linux ext4 with data=ordered, the filesystem ZooKeeper operators
+	// run: name changes and file sizes are committed, in order and atomically, by a
+	// journal commit, which any fsync (of any file, or a directory) performs and which
+	// also happens every JournalCommitInterval. Data written before a commit that
+	// extends or creates a file reaches the disk before the new size does, so a crash
+	// never leaves a committed size over never-written bytes. Overwrites inside the
+	// committed size are written back in file order: a crash keeps a prefix of them
+	// (the last page it reaches torn at a sector).
+	DiskOrdered DiskModel = iota
+	// DiskStrict is what POSIX promises and no more: a new, renamed or removed name
+	// survives a crash only after SyncDir of its directory (a crash keeps a drawn prefix
+	// of the name changes); a file's size and data only after its own Sync, each
+	// unsynced sector surviving or not independently.
+	DiskStrict
+	// DiskReordered lets pages reach the disk in any order (ZOOKEEPER-2560: a log
+	// record's trailing 'B' persisted while its middle did not): each unsynced sector
+	// survives or not, the size is the old or the new one; any file's Sync commits every
+	// earlier name change.
+	DiskReordered
+)
+
+var diskModelNames = [...]string{"ordered", "strict", "reordered"}
+
+func (m DiskModel) String() string {
+	if m >= 0 && int(m) < len(diskModelNames) {
+		return diskModelNames[m]
+	}
+	return fmt.Sprintf("DiskModel(%d)", int(m))
+}
+
+// ParseDiskModel reads a model name: ordered, strict or reordered.
+func ParseDiskModel(s string) (DiskModel, error) {
+	for i, n := range diskModelNames {
+		if n == s {
+			return DiskModel(i), nil
+		}
+	}
+	return 0, fmt.Errorf("sim: unknown disk model %q (want ordered, strict or reordered)", s)
+}
+
+// model is the effective durability model.
+func (o DiskOptions) model() DiskModel {
+	if o.StrictDirSync {
+		return DiskStrict
+	}
+	return o.Model
 }
 
 // Validate reports options that make no sense.
@@ -55,8 +115,11 @@ func (o DiskOptions) Validate() error {
 	if err := o.FsyncLatency.Validate(); err != nil {
 		return err
 	}
-	if o.CapacityBytes < 0 || o.WritebackInterval < 0 || o.CrashKeepProb < 0 || o.CrashDropProb < 0 || o.CrashKeepProb+o.CrashDropProb > 1 {
-		return fmt.Errorf("sim: disk options %+v: need CapacityBytes >= 0, WritebackInterval >= 0 and crash probabilities summing to at most 1", o)
+	if o.Model < DiskOrdered || o.Model > DiskReordered {
+		return fmt.Errorf("sim: disk options: unknown disk model %d", int(o.Model))
+	}
+	if o.CapacityBytes < 0 || o.WritebackInterval < 0 || o.JournalCommitInterval < 0 || o.CrashKeepProb < 0 || o.CrashDropProb < 0 || o.CrashKeepProb+o.CrashDropProb > 1 {
+		return fmt.Errorf("sim: disk options %+v: need CapacityBytes >= 0, WritebackInterval >= 0, JournalCommitInterval >= 0 and crash probabilities summing to at most 1", o)
 	}
 	return nil
 }
@@ -139,6 +202,11 @@ type Disk struct {
 	nextFault   FaultID
 	corruptions []Corruption
 	stats       DiskStats
+
+	// The ordered model's running journal transaction: open since txnStart.
+	txnOpen  bool
+	txnStart Time
+	crashes  []CrashReport
 }
 
 type nameOpKind int
@@ -256,6 +324,7 @@ func (d *Disk) Create(name string) (*File, error) {
 			return nil, err
 		}
 		ino.truncate(0)
+		d.metaChanged()
 		return d.open(name, ino), nil
 	}
 	if err := d.fault(OpCreate, name, -1, 0, nil); err != nil {
@@ -269,6 +338,7 @@ func (d *Disk) Create(name string) (*File, error) {
 	d.inodes = append(d.inodes, ino)
 	d.names[name] = ino
 	d.journal = append(d.journal, nameOp{kind: opCreate, name: name, ino: ino})
+	d.metaChanged()
 	d.w.note("disk.create", int64(d.host), int64(ino.id), 0)
 	return d.open(name, ino), nil
 }
@@ -335,6 +405,7 @@ func (d *Disk) Remove(name string) error {
 	}
 	delete(d.names, name)
 	d.journal = append(d.journal, nameOp{kind: opRemove, name: name})
+	d.metaChanged()
 	d.w.note("disk.remove", int64(d.host), int64(ino.id), 0)
 	return nil
 }
@@ -361,12 +432,13 @@ func (d *Disk) Rename(oldname, newname string) error {
 	delete(d.names, oldname)
 	d.names[newname] = ino
 	d.journal = append(d.journal, nameOp{kind: opRename, name: oldname, newname: newname, ino: ino})
+	d.metaChanged()
 	d.w.note("disk.rename", int64(d.host), int64(ino.id), 0)
 	return nil
 }
 
 // SyncDir makes dir's name changes durable — and, as a journaling filesystem does,
-// every name change made before them.
+// every name change made before them. On an ordered disk it commits the journal.
 func (d *Disk) SyncDir(dir string) error {
 	dir, err := d.cleanPath("syncdir", dir)
 	if err != nil {
@@ -379,6 +451,10 @@ func (d *Disk) SyncDir(dir string) error {
 		return err
 	}
 	d.stats.DirSyncs++
+	if d.opts.model() == DiskOrdered {
+		d.journalCommit()
+		return nil
+	}
 	last := -1
 	for i, op := range d.journal {
 		if path.Dir(op.name) == dir || (op.kind == opRename && path.Dir(op.newname) == dir) {
@@ -405,13 +481,41 @@ func (d *Disk) commitNames(n int) {
 	d.journal = slices.Delete(d.journal, 0, n)
 }
 
-// crash applies crash semantics: see CrashMode.
+// crash applies crash semantics (see CrashMode and DiskModel) and records what the
+// crash undid in CrashReports.
 func (d *Disk) crash(mode CrashMode) {
 	if mode == CrashDrawn {
 		mode = d.drawCrashMode()
 	}
+	d.catchUpJournal()
 	d.stats.Crashes++
 	d.w.note("disk.crash", int64(d.host), int64(mode), int64(len(d.journal)))
+	st := d.beforeCrash()
+	if d.opts.model() == DiskOrdered {
+		d.crashOrdered(mode)
+	} else {
+		d.crashUnordered(mode)
+	}
+	undone := d.journal
+	d.journal = nil
+	d.names = make(map[string]*inode, len(d.durableNames))
+	for name, ino := range d.durableNames { //det:unordered-ok copying a map
+		d.names[name] = ino
+	}
+	d.gen++
+	for _, ino := range d.inodes {
+		ino.lost = nil
+		ino.size = ino.durableSize
+		ino.trimDurable()
+	}
+	d.crashes = append(d.crashes, d.report(st, mode, undone))
+	d.pruneInodes()
+}
+
+// crashUnordered applies a crash to a strict or reordered disk: a prefix of the name
+// changes survives (all of them when keeping, none when dropping), and each file's
+// unsynced data is kept, dropped or torn sector by sector.
+func (d *Disk) crashUnordered(mode CrashMode) {
 	switch mode {
 	case CrashKeep:
 		d.commitNames(len(d.journal))
@@ -420,16 +524,9 @@ func (d *Disk) crash(mode CrashMode) {
 	default:
 		d.commitNames(d.rand().IntN(len(d.journal) + 1))
 	}
-	d.journal = nil
-	d.names = make(map[string]*inode, len(d.durableNames))
-	for name, ino := range d.durableNames { //det:unordered-ok copying a map
-		d.names[name] = ino
-	}
-	d.gen++
 	for _, ino := range d.inodes {
 		ino.crash(mode, d.rand())
 	}
-	d.pruneInodes()
 }
 
 // pruneInodes forgets files no name (current, durable or journaled) refers to. A

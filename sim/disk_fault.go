@@ -122,6 +122,7 @@ func (d *Disk) Corruptions() []Corruption { return append([]Corruption(nil), d.c
 // fault runs the rules for one operation. It returns the error the operation must fail
 // with, or nil to proceed (possibly after corrupting durable data).
 func (d *Disk) fault(op FaultOp, name string, off, n int64, ino *inode) error {
+	d.catchUpJournal() // every operation passes here first
 	for _, r := range d.faults {
 		if !r.matches(op, name, off, n) || !chance(d.rand(), probOrAlways(r.Prob)) {
 			continue

@@ -157,9 +157,9 @@ func (ino *inode) failSync() {
 	ino.dirty = nil
 }
 
-// crash reduces the inode to what survives a crash in the given mode.
+// crash reduces the inode's durable state to what survives a crash in the given mode
+// on a strict or reordered disk; Disk.crash then drops the volatile state.
 func (ino *inode) crash(mode CrashMode, r *rand.Rand) {
-	ino.lost = nil
 	switch mode {
 	case CrashKeep:
 		ino.sync()
@@ -168,37 +168,36 @@ func (ino *inode) crash(mode CrashMode, r *rand.Rand) {
 	default:
 		ino.tear(r)
 	}
-	ino.size = ino.durableSize
-	ino.trimDurable()
 }
 
 // tear keeps each unsynced sector or not, and either the new or the old size.
 func (ino *inode) tear(r *rand.Rand) {
-	idxs := make([]int64, 0, len(ino.dirty))
-	for idx := range ino.dirty { //det:unordered-ok sorted below
-		idxs = append(idxs, idx)
-	}
-	slices.Sort(idxs)
-	for _, idx := range idxs {
-		np := ino.dirty[idx]
-		merged := new(page)
-		if op := ino.durable[idx]; op != nil {
-			*merged = *op
-		}
-		for s := 0; s < PageSize; s += SectorSize {
-			if r.IntN(2) == 0 {
-				copy(merged[s:s+SectorSize], np[s:s+SectorSize])
-			}
-		}
-		if isZero(merged[:]) {
-			merged = zeroPage
-		}
-		ino.setDurable(idx, merged)
+	for _, idx := range ino.dirtyIndexes() {
+		ino.keepSectors(idx, func(int) bool { return r.IntN(2) == 0 })
 	}
 	ino.dirty = nil
 	if r.IntN(2) == 0 {
 		ino.durableSize = ino.size
 	}
+}
+
+// keepSectors makes the sectors of dirty page idx for which keep says so durable over
+// the page's durable content.
+func (ino *inode) keepSectors(idx int64, keep func(sector int) bool) {
+	np := ino.dirty[idx]
+	merged := new(page)
+	if op := ino.durable[idx]; op != nil {
+		*merged = *op
+	}
+	for s := 0; s < PageSize/SectorSize; s++ {
+		if keep(s) {
+			copy(merged[s*SectorSize:(s+1)*SectorSize], np[s*SectorSize:(s+1)*SectorSize])
+		}
+	}
+	if isZero(merged[:]) {
+		merged = zeroPage
+	}
+	ino.setDurable(idx, merged)
 }
 
 // trimDurable drops durable data beyond the durable size, so that a later extension
@@ -315,6 +314,9 @@ func (f *File) WriteAt(b []byte, off int64) (int, error) {
 	if err := f.d.checkSpace("write", f.name, off, f.ino, off+int64(len(b))); err != nil {
 		return 0, err
 	}
+	if off+int64(len(b)) > f.ino.size {
+		f.d.metaChanged()
+	}
 	f.ino.write(b, off)
 	f.d.stats.Writes++
 	f.d.stats.WrittenBytes += int64(len(b))
@@ -357,12 +359,15 @@ func (f *File) Truncate(size int64) error {
 	if err := f.d.checkSpace("truncate", f.name, size, f.ino, size); err != nil {
 		return err
 	}
+	if size != f.ino.size {
+		f.d.metaChanged()
+	}
 	f.ino.truncate(size)
 	return nil
 }
 
-// Sync makes the file's data and size durable (and, unless DiskOptions.StrictDirSync,
-// every name change made so far). An injected EIO leaves the unsynced pages visible but
+// Sync makes the file's data and size durable (and, on an ordered disk, commits the
+// journal: every name change and size so far; on a reordered disk, every name change). An injected EIO leaves the unsynced pages visible but
 // never durable, as Linux does after a failed fsync.
 func (f *File) Sync() error {
 	if err := f.check("sync", -1); err != nil {
@@ -376,7 +381,10 @@ func (f *File) Sync() error {
 		return err
 	}
 	f.ino.sync()
-	if !f.d.opts.StrictDirSync {
+	switch f.d.opts.model() {
+	case DiskOrdered:
+		f.d.journalCommit() // ext4's fsync commits the running transaction
+	case DiskReordered:
 		f.d.commitNames(len(f.d.journal))
 	}
 	f.d.w.note("disk.sync", int64(f.d.host), int64(f.ino.id), f.ino.size)

@@ -54,6 +54,9 @@ type ChaosResult struct {
 	Ops             int
 	Steps           uint64
 	TraceHash       uint64
+	// Known, when set, is the real ZooKeeper 3.8 weakness that explains every failure and
+	// error of the run (Cluster.ExplainRun).
+	Known *Known
 }
 
 // Failed reports whether the run broke any property.
@@ -123,6 +126,9 @@ func Chaos(seed uint64, o ChaosOptions) (ChaosResult, error) {
 		Options:  checker.Options{SkipLinearizability: o.SkipLinearizability}})
 	res.Faults, res.Errors = f.log, c.Errors()
 	res.Steps, res.TraceHash = c.Steps(), c.TraceHash()
+	if k, ok := c.ExplainRun(res.Report); ok {
+		res.Known = &k
+	}
 	return res, nil
 }
 

@@ -58,6 +58,7 @@ type Cluster struct {
 	// to inject a fault at an exact point of a server's flow.
 	afterEffect func(sid int64, e zab.Effect)
 	errors      []string // harness errors and client-observed protocol violations
+	refusals    []Refusal
 }
 
 // Election records a leader becoming established.

@@ -29,11 +29,16 @@ func (n *node) disk(inc int, e zab.Effect) {
 		n.completeAfter(inc, n.drawDisk(true), func() error { return err },
 			func(srv *zab.Server, err error) []zab.Effect { return srv.OnDiskDone(n.now(), e.Op, err) })
 	case zab.WriteEpoch:
+		// The checker hears of the value when the server does (the completion): from then
+		// on the server acts on it, so a power loss that brings the old value back is a
+		// regression the server can show; a crash before it is not.
 		err := n.store.writeEpoch(e.Which, e.Value)
-		if err == nil {
-			n.noteEpoch(e.Which, e.Value)
-		}
-		n.completeAfter(inc, n.drawDisk(true), func() error { return err },
+		n.completeAfter(inc, n.drawDisk(true), func() error {
+			if err == nil {
+				n.noteEpoch(e.Which, e.Value)
+			}
+			return err
+		},
 			func(srv *zab.Server, err error) []zab.Effect { return srv.OnDiskDone(n.now(), e.Op, err) })
 	case zab.Truncate:
 		n.reload(inc, e.Op, func() (zab.Recovered, error) {

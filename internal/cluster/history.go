@@ -67,7 +67,7 @@ func (c *Cluster) History() checker.History {
 // (refused by the client for a bad path, failed before they were sent, made after the
 // session ended) are left out.
 func (c *Cluster) convert(r client.Record) (checker.Op, bool) {
-	op := checker.Op{Session: r.SessionID, Server: -1, Call: r.CallNs, Return: r.ReturnNs, ReplyZxid: checker.NoZxid}
+	op := checker.Op{Session: r.SessionID, Xid: r.Request.Xid, Server: -1, Call: r.CallNs, Return: r.ReturnNs, ReplyZxid: checker.NoZxid}
 	if n := c.byName[r.Server]; n != nil {
 		op.Server = int(n.sid)
 	}

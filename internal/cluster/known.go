@@ -1,0 +1,189 @@
+package cluster
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/sim"
+)
+
+// Known names a weakness of real ZooKeeper 3.8 that a failure reproduces: an issue id
+// (or a reference section) and one line saying what happened.
+type Known struct {
+	ID          string
+	Explanation string
+}
+
+// Refusal is a server that would not start after a restart (the recovery error ZooKeeper
+// exits with), at virtual time AtNs.
+type Refusal struct {
+	Server int64
+	AtNs   int64
+	Err    string
+}
+
+// Refusals lists the restarts whose recovery failed, in order.
+func (c *Cluster) Refusals() []Refusal { return append([]Refusal(nil), c.refusals...) }
+
+// Known ZooKeeper 3.8 weaknesses the simulated disk reproduces.
+const (
+	// KnownEpochRename: acceptedEpoch/currentEpoch are written tmp + fsync + rename and the
+	// directory is never fsynced (AtomicFileOutputStream; reference §3), so a power loss
+	// can revert the rename after the server acted on the new value.
+	KnownEpochRename = "ZK-1653 class (epoch file rename not durable)"
+	// KnownSyncSnapshotBeforeEpoch: a learner writes its sync snapshot (or log) of the new
+	// epoch before currentEpoch; a power loss in between leaves a disk 3.8 refuses to start
+	// from (reference §3 and §11, ZK-1653; the currentEpoch.tmp fallback needs the tmp file).
+	KnownSyncSnapshotBeforeEpoch = "ZK-1653 (new-epoch data on disk before currentEpoch)"
+	// KnownTruncNotSynced: FileTxnLog.truncate only sets the file length, never fsyncs
+	// (reference §8), so a power loss can bring truncated txns back.
+	KnownTruncNotSynced = "ZK reference §8 (TRUNC not fsynced)"
+	// KnownTornLog: page writes of the log reached the disk out of order, so a record's
+	// end persisted while its middle did not; 3.8 fails the CRC check at startup.
+	KnownTornLog = "ZOOKEEPER-2560/2561 (torn log record)"
+)
+
+// ExplainFailure returns the known weakness behind a checker failure, decided from what
+// the power losses of the failure's servers undid on their disks before it was seen.
+func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
+	for _, sid := range f.Servers {
+		if c.bySID[int64(sid)] == nil {
+			continue
+		}
+		reps := c.crashesBefore(int64(sid), f.At)
+		if f.Invariant == checker.InvEpochMonotonic {
+			if k, ok := epochRenameUndone(int64(sid), reps); ok {
+				return k, true
+			}
+			continue
+		}
+		if k, ok := truncUndone(int64(sid), reps); ok {
+			return k, true
+		}
+	}
+	return Known{}, false
+}
+
+// ExplainRefusal returns the known weakness behind a server refusing to start.
+func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
+	reps := c.crashesBefore(r.Server, r.AtNs)
+	if len(reps) == 0 {
+		return Known{}, false // no power loss: the disk holds what the server wrote
+	}
+	switch {
+	case strings.Contains(r.Err, "is older than the last zxid") || strings.Contains(r.Err, "acceptedEpoch") || strings.Contains(r.Err, "accepted epoch"):
+		if k, ok := epochRenameUndone(r.Server, reps); ok {
+			return k, true
+		}
+		if !strings.Contains(r.Err, "is older than the last zxid") {
+			return Known{}, false
+		}
+		last := reps[len(reps)-1]
+		return Known{ID: KnownSyncSnapshotBeforeEpoch, Explanation: fmt.Sprintf(
+			"server %d lost power at %v after data of a new epoch reached its disk but before currentEpoch did; ZooKeeper 3.8 refuses to start from that disk",
+			r.Server, last.At)}, true
+	}
+	for _, rep := range reps {
+		for _, name := range rep.Torn {
+			if isLogFile(name) && rep.Model != sim.DiskOrdered {
+				return Known{ID: KnownTornLog, Explanation: fmt.Sprintf(
+					"server %d lost power at %v while %s had unsynced writes; the %s disk kept them out of order and the log no longer reads back",
+					r.Server, rep.At, name, rep.Model)}, true
+			}
+		}
+	}
+	return Known{}, false
+}
+
+// crashesBefore returns sid's crash reports up to virtual time at (all when at <= 0).
+func (c *Cluster) crashesBefore(sid int64, at int64) []sim.CrashReport {
+	var out []sim.CrashReport
+	for _, rep := range c.CrashReports(sid) {
+		if at <= 0 || int64(rep.At) <= at {
+			out = append(out, rep)
+		}
+	}
+	return out
+}
+
+func isEpochFile(p string) bool {
+	base := path.Base(p)
+	return base == "acceptedEpoch" || base == "currentEpoch"
+}
+
+func isLogFile(p string) bool { return strings.HasPrefix(path.Base(p), "log.") }
+
+func epochRenameUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
+	for i := len(reps) - 1; i >= 0; i-- {
+		for _, u := range reps[i].UndoneNames {
+			if u.Op == "rename" && isEpochFile(u.NewPath) {
+				return Known{ID: KnownEpochRename, Explanation: fmt.Sprintf(
+					"server %d lost power at %v before the rename of %s (tmp + fsync + rename, directory never fsynced) was durable; the older value came back",
+					sid, reps[i].At, u.NewPath)}, true
+			}
+		}
+	}
+	return Known{}, false
+}
+
+func truncUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
+	for i := len(reps) - 1; i >= 0; i-- {
+		for _, u := range reps[i].UndoneNames {
+			if u.Op == "remove" && isLogFile(u.Path) {
+				return Known{ID: KnownTruncNotSynced, Explanation: fmt.Sprintf(
+					"server %d lost power at %v before the removal of %s (TRUNC deletes later log files, directory never fsynced) was durable; its txns came back",
+					sid, reps[i].At, u.Path)}, true
+			}
+		}
+		for _, sc := range reps[i].SizeChanges {
+			if isLogFile(sc.Path) && sc.After > sc.Before {
+				return Known{ID: KnownTruncNotSynced, Explanation: fmt.Sprintf(
+					"server %d lost power at %v before the truncation of %s (%d bytes, back to %d) was durable; truncated txns came back",
+					sid, reps[i].At, sc.Path, sc.Before, sc.After)}, true
+			}
+		}
+	}
+	return Known{}, false
+}
+
+// ExplainRun returns the known weakness that accounts for everything that went wrong in
+// a run: every harness error is a refusal to start that ExplainRefusal explains, and
+// every checker failure is explained by ExplainFailure or is a liveness failure that an
+// explained refusal accounts for (a server that will not start cannot converge). ok is
+// false when nothing went wrong or anything is left unexplained.
+func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
+	refused := 0
+	for _, r := range c.refusals {
+		rk, ok := c.ExplainRefusal(r)
+		if !ok {
+			return Known{}, false
+		}
+		if refused == 0 {
+			k = rk
+		}
+		refused++
+	}
+	if len(c.errors) != refused {
+		return Known{}, false // an error that is not a refusal
+	}
+	for _, f := range rep.Failures {
+		if fk, ok := c.ExplainFailure(f); ok {
+			if refused == 0 && k.ID == "" {
+				k = fk
+			}
+			continue
+		}
+		if refused == 0 || !followsFromRefusal(f.Invariant) {
+			return Known{}, false
+		}
+	}
+	return k, k.ID != ""
+}
+
+// followsFromRefusal: the failures a server that will not start causes by itself (the
+// run's crash verdict for the refusal, and no convergence or progress after it).
+func followsFromRefusal(inv string) bool {
+	return strings.HasPrefix(inv, "liveness") || inv == checker.InvCrash
+}

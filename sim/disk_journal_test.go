@@ -1,0 +1,156 @@
+package sim
+
+import (
+	"slices"
+	"testing"
+)
+
+// newLogLike creates d/log.1 the way ZooKeeper starts a log: the header at offset 0,
+// then preallocation by one byte at the new end. Nothing is fsynced.
+func newLogLike(t *testing.T, d *Disk) {
+	t.Helper()
+	if err := d.MkdirAll("d"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := d.Create("d/log.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("ZKLG header"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0}, 1<<20-1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOrderedCommitNeverExposesUnwrittenHeader is seed 59's disk state: a new log file
+// whose size was committed while its header was not written. On an ordered disk the
+// journal commit that makes the size durable carries the header with it, whatever the
+// crash does.
+func TestOrderedCommitNeverExposesUnwrittenHeader(t *testing.T) {
+	for seed := range uint64(200) {
+		w := NewWorld(seed)
+		h := w.AddHost()
+		d := w.Disk(h)
+		newLogLike(t, d)
+		other, _ := d.Create("d/other")
+		if seed%2 == 0 {
+			other.Sync() // an fsync of another file commits the journal
+		}
+		w.CrashWith(h, CrashTear)
+		w.Restart(h)
+		f, err := d.Open("d/log.1")
+		if err != nil {
+			continue // the create was not committed: no file at all
+		}
+		size, _ := f.Size()
+		b := make([]byte, 11)
+		f.ReadAt(b, 0)
+		if size != 0 && string(b) != "ZKLG header" {
+			t.Fatalf("seed %d: committed size %d over header %q", seed, size, b)
+		}
+		if seed%2 == 0 && size != 1<<20 {
+			t.Fatalf("seed %d: an fsync committed the journal, yet the size after the crash is %d", seed, size)
+		}
+	}
+}
+
+// TestReorderedCanExposeUnwrittenHeader shows the harsher model keeps what it models: a
+// size that reached the disk over data that did not (ZooKeeper reads "magic 0x0").
+func TestReorderedCanExposeUnwrittenHeader(t *testing.T) {
+	o := DefaultDiskOptions()
+	o.Model = DiskReordered
+	for seed := range uint64(200) {
+		w := NewWorld(seed, WithDisks(o))
+		h := w.AddHost()
+		d := w.Disk(h)
+		newLogLike(t, d)
+		d.SyncDir("d")
+		w.CrashWith(h, CrashTear)
+		w.Restart(h)
+		f, _ := d.Open("d/log.1")
+		size, _ := f.Size()
+		b := make([]byte, 4)
+		f.ReadAt(b, 0)
+		if size > 0 && string(b) == "\x00\x00\x00\x00" {
+			return
+		}
+	}
+	t.Fatal("in 200 torn crashes the reordered disk never kept a size over an unwritten header")
+}
+
+// TestOrderedJournalCommitsPeriodically: the running transaction commits by itself
+// JournalCommitInterval after it opened, without any fsync.
+func TestOrderedJournalCommitsPeriodically(t *testing.T) {
+	w := NewWorld(1)
+	h := w.AddHost()
+	d := w.Disk(h)
+	newLogLike(t, d)
+	if err := w.RunFor(6 * Second); err != nil {
+		t.Fatal(err)
+	}
+	w.CrashWith(h, CrashDrop)
+	w.Restart(h)
+	f, err := d.Open("d/log.1")
+	if err != nil {
+		t.Fatalf("the create is older than the commit interval yet was lost: %v", err)
+	}
+	if size, _ := f.Size(); size != 1<<20 {
+		t.Fatalf("size %d after the periodic commit, want %d", size, 1<<20)
+	}
+	if reps := d.CrashReports(); len(reps) != 1 || len(reps[0].UndoneNames) != 0 || len(reps[0].SizeChanges) != 0 {
+		t.Fatalf("crash reports %+v, want one that undid nothing", reps)
+	}
+}
+
+// TestCrashReportsWhatWasUndone: a strict disk loses an unsynced rename of an epoch file
+// (written as ZooKeeper does: tmp, fsync, rename, no directory fsync) and an unsynced
+// shrinking truncate; the report names both.
+func TestCrashReportsWhatWasUndone(t *testing.T) {
+	o := DefaultDiskOptions()
+	o.Model = DiskStrict
+	w := NewWorld(1, WithDisks(o))
+	h := w.AddHost()
+	d := w.Disk(h)
+	d.MkdirAll("v")
+	log, _ := d.Create("v/log.1")
+	log.WriteAt(make([]byte, 100), 0)
+	log.Sync()
+	tmp, _ := d.Create("v/acceptedEpoch.tmp")
+	tmp.WriteAt([]byte("2"), 0)
+	tmp.Sync()
+	d.SyncDir("v")
+	if err := d.Rename("v/acceptedEpoch.tmp", "v/acceptedEpoch"); err != nil {
+		t.Fatal(err)
+	}
+	log.Truncate(40)
+	w.CrashWith(h, CrashDrop)
+	w.Restart(h)
+	reps := d.CrashReports()
+	if len(reps) != 1 {
+		t.Fatalf("%d crash reports, want 1", len(reps))
+	}
+	rep := reps[0]
+	want := NameChange{Op: "rename", Path: "v/acceptedEpoch.tmp", NewPath: "v/acceptedEpoch"}
+	if !slices.Equal(rep.UndoneNames, []NameChange{want}) {
+		t.Fatalf("undone names %+v, want %+v", rep.UndoneNames, want)
+	}
+	if !slices.Equal(rep.SizeChanges, []SizeChange{{Path: "v/log.1", Before: 40, After: 100}}) {
+		t.Fatalf("size changes %+v, want v/log.1 40 -> 100", rep.SizeChanges)
+	}
+	if rep.Model != DiskStrict || rep.Mode != CrashDrop {
+		t.Fatalf("report model %v mode %v", rep.Model, rep.Mode)
+	}
+}
+
+func TestParseDiskModel(t *testing.T) {
+	for _, m := range []DiskModel{DiskOrdered, DiskStrict, DiskReordered} {
+		if got, err := ParseDiskModel(m.String()); err != nil || got != m {
+			t.Fatalf("ParseDiskModel(%q) = %v, %v", m, got, err)
+		}
+	}
+	if _, err := ParseDiskModel("ext3"); err == nil {
+		t.Fatal("ParseDiskModel(ext3) succeeded")
+	}
+}
