@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/zab"
 )
 
 // safetyRegression is a run that once broke a safety check because of a bug in the server
@@ -45,4 +46,23 @@ func runNamedSeed(t *testing.T, scenario string, seed uint64) *Result {
 		t.Fatalf("%s %d: %v", scenario, seed, err)
 	}
 	return res
+}
+
+// The swarm must never draw a deliberately broken server: its failures would be the
+// mutant's, reported as the server's.
+func TestSwarmNeverDrawsAMutant(t *testing.T) {
+	for _, name := range SwarmVariants {
+		v, err := zab.ParseVariant(name)
+		if err != nil {
+			t.Fatalf("swarm variant %q: %v", name, err)
+		}
+		if v.IsBug() {
+			t.Errorf("the swarm draws the deliberately broken variant %q", name)
+		}
+	}
+	for _, name := range []string{"bug-ack-before-fsync", "bug-skip-trunc"} {
+		if v, err := zab.ParseVariant(name); err != nil || !v.IsBug() || v.String() != name {
+			t.Errorf("ParseVariant(%q) = %v, %v: want the mutant of that name", name, v, err)
+		}
+	}
 }

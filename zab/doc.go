@@ -24,8 +24,9 @@
 // ZooKeeper's would: treat it as a crash). Disk effects must be executed and completed in
 // emission order. Observations for checkers: ModeChanged (with ZooKeeper's reason),
 // Established (a leader got a NEWLEADER quorum: one per epoch), Synced (a follower got
-// UPTODATE), Committed (a txn was applied in memory, with the tree digest after it) and
-// Logged (txns up to a zxid are durable).
+// UPTODATE), Committed (a txn was applied in memory, with the tree digest after it),
+// FastForwarded and SnapInstalled (the tree moved without commits) and Logged (txns up
+// to a zxid are durable).
 //
 // Contract details for a harness:
 //   - ConnIDs are chosen by the harness, unique per server over its lifetime, shared by
@@ -59,6 +60,28 @@
 //
 // While such a synchronous step runs, packets from the leader are buffered, as the
 // QuorumPeer thread would not read them.
+//
+// # Deliberately broken variants (mutants)
+//
+// Two variants break a rule on purpose, so that tests and `zabsim explore --variant`
+// can show the checker misses nothing; Variant.IsBug reports them and the swarm never
+// draws them. Outside their bug they follow 3.9.3.
+//
+//	BugAckBeforeFsync ("bug-ack-before-fsync"): a follower ACKs a proposal, and the leader
+//	                  counts its own ACK, when the txn is handed to the log, before its fsync
+//	BugSkipTrunc      ("bug-skip-trunc"): a learner told TRUNC keeps its log and tree and
+//	                  carries on as after an empty DIFF
+//
+// # Observations and the commit point
+//
+// Committed is emitted for every txn applied through a commit. A learner also applies
+// txns while it syncs (the leader's initial history, shipped as DIFF with COMMITs or
+// applied at NEWLEADER): those Committed carry SyncEpoch and SyncLeader, because that
+// history is committed only when the leader is Established — a proposal the old leader
+// never got acknowledged is shipped too. Leaving a role applies every logged txn without
+// a commit (FastForwarded), and a SNAP replaces the tree (SnapInstalled): checkers treat
+// both like a recovery. Txns are applied with datatree's ProcessEntry, so the digest each
+// txn carries is compared with the tree's (Committed.DigestMismatch).
 //
 // # What the server does
 //

@@ -230,6 +230,10 @@ func (s *Server) onSyncStart(now int64, pkt QuorumPacket) {
 		}
 		f.snapshotNeeded = true
 	case PacketTrunc:
+		if s.opts.Variant == BugSkipTrunc {
+			f.syncMode = SyncDiff // the mutant: TRUNC ignored, log and tree kept
+			return
+		}
 		f.syncMode = SyncTrunc
 		f.snapshotNeeded = true
 		s.flushAllLog()
@@ -285,7 +289,7 @@ func (s *Server) onSyncPacket(now int64, pkt QuorumPacket) {
 func (s *Server) onSyncCommit(now int64, zxid int64) {
 	f := s.follow
 	if len(f.notCommitted) == 0 {
-		if s.opts.Variant != V3_9_3 {
+		if s.opts.Variant.release() != V3_9_3 {
 			// ZK-4394: packetsNotCommitted.peekFirst() is null → NullPointerException.
 			s.followerLost(now, "NullPointerException: COMMIT with no pending proposal during sync (ZK-4394)")
 		}
@@ -313,7 +317,7 @@ func (s *Server) onNewLeader(now int64, newLeaderZxid int64) {
 		syncSnap := f.syncMode == SyncSnap
 		steps = append(steps, func(now int64, next func(now int64)) { s.snapshotThen(syncSnap, next) })
 	}
-	switch s.opts.Variant {
+	switch s.opts.Variant.release() {
 	case V3_8_0:
 		steps = append(steps, s.stepWriteCurrentEpoch, func(now int64, next func(now int64)) {
 			s.logNotCommittedAsync()
@@ -461,6 +465,13 @@ func (s *Server) followerLogProposal(e *entry, ack bool) {
 		return
 	}
 	f, zxid := s.follow, e.Zxid
+	if s.opts.Variant == BugAckBeforeFsync {
+		s.logTxn(e.Proposal, nil)
+		if f != nil && f.conn != 0 {
+			s.send(f.conn, QuorumPacket{Type: PacketAck, Zxid: zxid}) // the mutant: before the fsync
+		}
+		return
+	}
 	s.logTxn(e.Proposal, func(now int64) {
 		if s.follow == f && f.conn != 0 {
 			s.send(f.conn, QuorumPacket{Type: PacketAck, Zxid: zxid})

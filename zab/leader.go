@@ -406,6 +406,11 @@ func (s *Server) propose(now int64, e *entry) {
 		}
 	}
 	gen, zxid := s.gen, e.Zxid
+	if s.opts.Variant == BugAckBeforeFsync {
+		s.logTxn(e.Proposal, nil)
+		s.processAck(now, s.id, zxid) // the mutant: the leader's own ACK before its fsync
+		return
+	}
 	s.logTxn(e.Proposal, func(now int64) {
 		if s.gen == gen {
 			s.processAck(now, s.id, zxid)

@@ -54,7 +54,29 @@ const (
 	// V3_8_5 (3.8.5/3.8.6, ZK-4785): append the proposals synchronously and fsync, then write
 	// currentEpoch, then ACK NEWLEADER; per-proposal ACKs leave only after UPTODATE.
 	V3_8_5
+
+	// BugAckBeforeFsync is deliberately broken (a mutant, never drawn by default): a
+	// follower ACKs a proposal, and the leader counts its own ACK, as soon as the txn is
+	// handed to the log, before the fsync that makes it durable. A crash that loses the
+	// unsynced tail then loses txns a quorum acknowledged. It exists to show the checker
+	// catches it.
+	BugAckBeforeFsync
+	// BugSkipTrunc is deliberately broken (a mutant, never drawn by default): a learner
+	// told TRUNC ignores it, keeps its log and tree, and carries on as after an empty DIFF,
+	// so it keeps txns the ensemble never committed (ZK-1154's outcome).
+	BugSkipTrunc
 )
+
+// IsBug reports whether v is a deliberately broken variant (a mutant).
+func (v Variant) IsBug() bool { return v == BugAckBeforeFsync || v == BugSkipTrunc }
+
+// release is the ZooKeeper release whose rules v follows outside its deliberate bug.
+func (v Variant) release() Variant {
+	if v.IsBug() {
+		return V3_9_3
+	}
+	return v
+}
 
 func (v Variant) String() string {
 	switch v {
@@ -64,11 +86,16 @@ func (v Variant) String() string {
 		return "3.8.0"
 	case V3_8_5:
 		return "3.8.5"
+	case BugAckBeforeFsync:
+		return "bug-ack-before-fsync"
+	case BugSkipTrunc:
+		return "bug-skip-trunc"
 	}
 	return "variant?"
 }
 
-// ParseVariant accepts "3.9.3", "3.8.0" (also "3.8.0"–"3.8.4") and "3.8.5" ("3.8.6").
+// ParseVariant accepts "3.9.3", "3.8.0" (also "3.8.0"–"3.8.4") and "3.8.5" ("3.8.6"), and
+// the deliberately broken "bug-ack-before-fsync" and "bug-skip-trunc".
 func ParseVariant(s string) (Variant, error) {
 	switch s {
 	case "", "3.9.3", "default":
@@ -77,8 +104,12 @@ func ParseVariant(s string) (Variant, error) {
 		return V3_8_0, nil
 	case "3.8.5", "3.8.6":
 		return V3_8_5, nil
+	case "bug-ack-before-fsync":
+		return BugAckBeforeFsync, nil
+	case "bug-skip-trunc":
+		return BugSkipTrunc, nil
 	}
-	return 0, errorf("unknown variant %q (want 3.8.0, 3.8.5 or 3.9.3)", s)
+	return 0, errorf("unknown variant %q (want 3.8.0, 3.8.5 or 3.9.3, or a deliberately broken bug-ack-before-fsync or bug-skip-trunc)", s)
 }
 
 // Options are the per-run knobs of a server beyond zoo.cfg.
