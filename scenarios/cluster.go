@@ -148,8 +148,21 @@ type Judgement struct {
 	// Failed lists every check that failed, Check first (a run can break several).
 	Failed      []string
 	Explanation string
+	// Known, when set, says the failure is a faithful reproduction of a known weakness of
+	// real ZooKeeper 3.8 (decided from facts: what the crashes undid on the disk of the
+	// server that failed), not a bug of the simulator or of zabsim's server.
+	Known *KnownIssue
 	// HistoryJSON is the client history (may be empty); Visualizations are the
 	// Porcupine HTML files the checker wrote for failing partitions.
 	HistoryJSON    []byte
 	Visualizations []string
 }
+
+// KnownIssue is a known ZooKeeper 3.8 weakness a run reproduced: an id (a ZooKeeper
+// issue or a section of the fidelity reference) and a one-line explanation.
+type KnownIssue struct {
+	ID          string
+	Explanation string
+}
+
+func (k *KnownIssue) String() string { return k.ID + ": " + k.Explanation }

@@ -84,6 +84,10 @@ type Disk struct {
 	// acknowledgement sent before the fsync is dangerous).
 	SlowPct  int
 	SlowMean time.Duration
+	// Model is the disks' durability model (sim.DiskModel's names): "ordered" (ext4
+	// data=ordered, also the meaning of ""), "strict" (POSIX: names need a directory
+	// fsync) or "reordered" (pages persist in any order, ZOOKEEPER-2560).
+	Model string
 }
 
 // Network is the simulated network's latency shape.
@@ -175,7 +179,10 @@ func (o *Options) Describe() string {
 	}
 	b.WriteByte('\n')
 	fmt.Fprintf(&b, "network    latency min=%s mean=%s tail=%d%%\n", formatDuration(n.LatencyMin), formatDuration(n.LatencyMean), n.TailPct)
-	if o.Disk != (Disk{}) {
+	if o.Disk.Model != "" {
+		fmt.Fprintf(&b, "disk       model=%s\n", o.Disk.Model)
+	}
+	if latency := (Disk{FsyncMean: o.Disk.FsyncMean, SlowPct: o.Disk.SlowPct, SlowMean: o.Disk.SlowMean}); latency != (Disk{}) {
 		fmt.Fprintf(&b, "disk       fsync mean=%s slow=%d%% (+%s)\n", formatDuration(o.Disk.FsyncMean), o.Disk.SlowPct, formatDuration(o.Disk.SlowMean))
 	}
 	fmt.Fprintf(&b, "phases     safety %s (+ up to %s for the workload to finish), liveness within %s\n",

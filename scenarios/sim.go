@@ -60,11 +60,8 @@ func newSimCluster(o *Options, trace io.Writer, visualizeDir string) (*simCluste
 	net.Latency = sim.Latency{Min: o.Network.LatencyMin, Mean: o.Network.LatencyMean,
 		Jitter: o.Network.LatencyMean / 2, TailProb: float64(o.Network.TailPct) / 100, TailMean: 10 * o.Network.LatencyMean}
 	copts := cluster.Options{Seed: o.Seed, Config: cfg, Variant: variant, Net: &net, Trace: trace, MaxSteps: maxSimSteps}
-	if o.Disk != (Disk{}) {
-		disk := sim.DefaultDiskOptions()
-		disk.FsyncLatency = sim.Latency{Min: o.Disk.FsyncMean / 4, Mean: o.Disk.FsyncMean, Jitter: o.Disk.FsyncMean / 2,
-			TailProb: float64(o.Disk.SlowPct) / 100, TailMean: o.Disk.SlowMean}
-		copts.Disk = &disk
+	if copts.Disk, err = simDisk(o.Disk); err != nil {
+		return nil, err
 	}
 	c, err := cluster.New(copts)
 	if err != nil {
@@ -154,6 +151,26 @@ func (s *simCluster) createEphemerals(e *ephClient) {
 		})
 	}
 	s.c.World().After(ephemeralRetry, func() { s.createEphemerals(e) })
+}
+
+// simDisk turns the scenario's disk into the simulator's options (nil: the default).
+func simDisk(d Disk) (*sim.DiskOptions, error) {
+	if d == (Disk{}) {
+		return nil, nil
+	}
+	disk := sim.DefaultDiskOptions()
+	if d.Model != "" {
+		m, err := sim.ParseDiskModel(d.Model)
+		if err != nil {
+			return nil, fmt.Errorf("scenarios: disk: %w", err)
+		}
+		disk.Model = m
+	}
+	if d.FsyncMean > 0 {
+		disk.FsyncLatency = sim.Latency{Min: d.FsyncMean / 4, Mean: d.FsyncMean, Jitter: d.FsyncMean / 2,
+			TailProb: float64(d.SlowPct) / 100, TailMean: d.SlowMean}
+	}
+	return &disk, nil
 }
 
 func simWorkload(w Workload) cluster.Workload {
@@ -390,6 +407,9 @@ func (s *simCluster) Check() Judgement {
 		if leftover != "" {
 			j.Verdict, j.Check, j.Explanation = Liveness, "abandoned-ephemerals-deleted", leftover
 		}
+	}
+	if k, ok := s.c.ExplainRun(rep); ok && s.runErr == nil && j.Verdict != OK {
+		j.Known = &KnownIssue{ID: k.ID, Explanation: k.Explanation}
 	}
 	if b, err := json.Marshal(hist); err == nil {
 		j.HistoryJSON = b

@@ -65,13 +65,22 @@ func swarmOptions(name string, seed uint64, servers int) *Options {
 }
 
 // drawDisk draws the fsync latency: half the runs keep the default SSD, the others get
-// a slower disk with hiccups (from its own stream, so older seeds draw the same rest).
+// a slower disk with hiccups (from its own stream, so older seeds draw the same rest);
+// then the durability model: mostly ext4's ordered journal, what operators run, and one
+// run in ten each on the harsher strict (POSIX) and reordered (ZOOKEEPER-2560) models.
 func drawDisk(r *rand.Rand) Disk {
-	if r.IntN(2) == 0 {
-		return Disk{}
+	var d Disk
+	if r.IntN(2) != 0 {
+		d = Disk{FsyncMean: time.Duration(1+r.IntN(10)) * time.Millisecond, SlowPct: 1 + r.IntN(10),
+			SlowMean: time.Duration(50+r.IntN(950)) * time.Millisecond}
 	}
-	return Disk{FsyncMean: time.Duration(1+r.IntN(10)) * time.Millisecond, SlowPct: 1 + r.IntN(10),
-		SlowMean: time.Duration(50+r.IntN(950)) * time.Millisecond}
+	switch r.IntN(10) {
+	case 0:
+		d.Model = "strict"
+	case 1:
+		d.Model = "reordered"
+	}
+	return d
 }
 
 func drawConfig(r *rand.Rand) Config {

@@ -23,6 +23,9 @@ type CrashReport struct {
 	SizeChanges []SizeChange
 	// Torn are the files, by name, whose unsynced data the crash kept only in part.
 	Torn []string
+	// FailedSync are the files, by name, holding data whose fsync had failed (EIO: the
+	// kernel marked it clean without writing it), which the crash therefore lost.
+	FailedSync []string
 }
 
 // NameChange is one name operation: Op is "create", "remove" or "rename" (Path to
@@ -156,14 +159,16 @@ type crashState struct {
 	names map[string]*inode
 	sizes map[*inode]int64
 	dirty map[*inode]bool
+	lost  map[*inode]bool
 }
 
 func (d *Disk) beforeCrash() crashState {
-	st := crashState{names: map[string]*inode{}, sizes: map[*inode]int64{}, dirty: map[*inode]bool{}}
+	st := crashState{names: map[string]*inode{}, sizes: map[*inode]int64{}, dirty: map[*inode]bool{}, lost: map[*inode]bool{}}
 	for name, ino := range d.names { //det:unordered-ok copying a map
 		st.names[name] = ino
 		st.sizes[ino] = ino.size
 		st.dirty[ino] = len(ino.dirty) > 0
+		st.lost[ino] = len(ino.lost) > 0
 	}
 	return st
 }
@@ -186,6 +191,9 @@ func (d *Disk) report(st crashState, mode CrashMode, undone []nameOp) CrashRepor
 		}
 		if mode == CrashTear && st.dirty[ino] {
 			rep.Torn = append(rep.Torn, name)
+		}
+		if st.lost[ino] {
+			rep.FailedSync = append(rep.FailedSync, name)
 		}
 	}
 	return rep

@@ -42,6 +42,7 @@ type seedResult struct {
 	Verdict     string `json:"verdict"`
 	Check       string `json:"check,omitempty"`
 	Explanation string `json:"explanation,omitempty"`
+	Known       string `json:"known,omitempty"` // the known ZooKeeper 3.8 weakness reproduced
 	Servers     int    `json:"servers"`
 	Faults      int    `json:"faults"`
 	VirtualMs   int64  `json:"virtual_ms"`
@@ -231,6 +232,9 @@ func (e *explorer) runSeed(seed uint64) seedResult {
 		r.Explanation = firstLine(res.Explanation)
 		r.Repro = repro("run", o, e.rf, e.rf.schedule)
 	}
+	if res.Known != nil {
+		r.Known = res.Known.ID
+	}
 	return r
 }
 
@@ -262,7 +266,7 @@ func (e *explorer) printSeed(r *seedResult) {
 
 // finish prints the failure table and the summary and picks the exit code.
 func (e *explorer) finish(results []seedResult, wall time.Duration) int {
-	worst, failures := exitOK, 0
+	worst, failures, known := exitOK, 0, 0
 	counts := map[string]int{}
 	for _, r := range results {
 		counts[r.Verdict]++
@@ -270,6 +274,9 @@ func (e *explorer) finish(results []seedResult, wall time.Duration) int {
 			continue
 		}
 		failures++
+		if r.Known != "" {
+			known++
+		}
 		if worst == exitOK || r.exit > worst {
 			worst = r.exit
 		}
@@ -286,6 +293,9 @@ func (e *explorer) finish(results []seedResult, wall time.Duration) int {
 				if r.Repro == "" {
 					fmt.Fprintf(e.stdout, "             %s\n", r.Explanation)
 				}
+				if r.Known != "" {
+					fmt.Fprintf(e.stdout, "             known ZooKeeper 3.8 weakness: %s\n", r.Known)
+				}
 			}
 		}
 	}
@@ -295,7 +305,7 @@ func (e *explorer) finish(results []seedResult, wall time.Duration) int {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s: %d seeds, %d failing (%s) in %.1fs wall, %.1f seeds/s = %.0f seeds/min\n",
-		e.sc.Name, len(results), failures, strings.Join(parts, ", "), wall.Seconds(), rate, rate*60)
+	fmt.Fprintf(e.stdout, "%s: %d seeds, %d failing (%d match known ZooKeeper 3.8 weaknesses) (%s) in %.1fs wall, %.1f seeds/s = %.0f seeds/min\n",
+		e.sc.Name, len(results), failures, known, strings.Join(parts, ", "), wall.Seconds(), rate, rate*60)
 	return worst
 }

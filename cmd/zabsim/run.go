@@ -89,6 +89,9 @@ func printVerdict(w io.Writer, res *scenarios.Result, reproCmd string) {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
+	if res.Known != nil {
+		fmt.Fprintf(w, "known      real ZooKeeper 3.8 weakness %s\n", res.Known)
+	}
 	if res.Verdict != scenarios.OK {
 		fmt.Fprintf(w, "reproduce  %s\n", reproCmd)
 	}
@@ -105,6 +108,7 @@ type summary struct {
 	Check       string   `json:"check,omitempty"`
 	Failed      []string `json:"failed,omitempty"`
 	Explanation string   `json:"explanation,omitempty"`
+	Known       string   `json:"known,omitempty"` // the known ZooKeeper 3.8 weakness reproduced
 	Repro       string   `json:"repro"`
 	VirtualMs   int64    `json:"virtual_ms"`
 	Faults      int      `json:"faults_fired"`
@@ -120,6 +124,9 @@ func newSummary(res *scenarios.Result, reproCmd string) summary {
 		Check: res.Check, Failed: res.Failed, Explanation: res.Explanation, Repro: reproCmd, VirtualMs: res.End.Milliseconds(),
 		Faults: res.FaultsFired, Skipped: res.FaultsSkipped, Converged: res.Converged,
 		ElectionsMs: []int64{},
+	}
+	if res.Known != nil {
+		s.Known = res.Known.String()
 	}
 	for _, e := range res.Elections {
 		s.ElectionsMs = append(s.ElectionsMs, e.Milliseconds())

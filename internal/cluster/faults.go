@@ -55,7 +55,8 @@ func (c *Cluster) Restart(sid int64) {
 	c.tracef("fault: restart server %d", sid)
 	c.w.Restart(n.host)
 	if err := n.boot(); err != nil {
-		c.refusals = append(c.refusals, Refusal{Server: sid, AtNs: int64(c.w.Now()), Err: err.Error()})
+		c.refusals = append(c.refusals, Refusal{Server: sid, AtNs: int64(c.w.Now()), Err: err.Error(),
+			crashes: len(c.CrashReports(sid))})
 		c.harnessError(err.Error())
 		c.w.Crash(n.host)
 	}

@@ -22,6 +22,9 @@ type Refusal struct {
 	Server int64
 	AtNs   int64
 	Err    string
+	// crashes is how many power losses the server's host had had by then (the harness
+	// cuts the power of a host that refused right after, at the same instant).
+	crashes int
 }
 
 // Refusals lists the restarts whose recovery failed, in order.
@@ -40,6 +43,10 @@ const (
 	// KnownTruncNotSynced: FileTxnLog.truncate only sets the file length, never fsyncs
 	// (reference §8), so a power loss can bring truncated txns back.
 	KnownTruncNotSynced = "ZK reference §8 (TRUNC not fsynced)"
+	// KnownFailedFsync: an fsync of the log failed (EIO); Linux marks the unwritten pages
+	// clean, ZooKeeper exits, and after a power loss the log's committed size covers data
+	// that never reached the disk, which 3.8 cannot read at startup.
+	KnownFailedFsync = "fsync EIO data loss (Linux clean-after-error; ZooKeeper exits)"
 	// KnownTornLog: page writes of the log reached the disk out of order, so a record's
 	// end persisted while its middle did not; 3.8 fails the CRC check at startup.
 	KnownTornLog = "ZOOKEEPER-2560/2561 (torn log record)"
@@ -53,8 +60,12 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 			continue
 		}
 		reps := c.crashesBefore(int64(sid), f.At)
+		if f.At > 0 && len(reps) > 0 {
+			reps = reps[len(reps)-1:] // the regression shows at the restart after the last one
+		}
 		if f.Invariant == checker.InvEpochMonotonic {
-			if k, ok := epochRenameUndone(int64(sid), reps); ok {
+			named := func(file string) bool { return strings.Contains(f.Explanation, file) }
+			if k, ok := epochRenameUndone(int64(sid), reps, named); ok {
 				return k, true
 			}
 			continue
@@ -68,24 +79,30 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 
 // ExplainRefusal returns the known weakness behind a server refusing to start.
 func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
-	reps := c.crashesBefore(r.Server, r.AtNs)
-	if len(reps) == 0 {
-		return Known{}, false // no power loss: the disk holds what the server wrote
-	}
+	reps := c.CrashReports(r.Server)[:r.crashes]
 	switch {
-	case strings.Contains(r.Err, "is older than the last zxid") || strings.Contains(r.Err, "acceptedEpoch") || strings.Contains(r.Err, "accepted epoch"):
-		if k, ok := epochRenameUndone(r.Server, reps); ok {
+	case strings.Contains(r.Err, "is older than the last zxid") || strings.Contains(r.Err, "accepted epoch"):
+		if k, ok := epochRenameUndone(r.Server, reps, func(string) bool { return true }); ok {
 			return k, true
 		}
 		if !strings.Contains(r.Err, "is older than the last zxid") {
 			return Known{}, false
 		}
-		last := reps[len(reps)-1]
+		// ZooKeeper writes a learner's sync snapshot (and logs new-epoch txns) before
+		// currentEpoch; a server that goes down in between, by power loss or exit, leaves
+		// exactly this disk.
 		return Known{ID: KnownSyncSnapshotBeforeEpoch, Explanation: fmt.Sprintf(
-			"server %d lost power at %v after data of a new epoch reached its disk but before currentEpoch did; ZooKeeper 3.8 refuses to start from that disk",
-			r.Server, last.At)}, true
+			"server %d went down after data of a new epoch reached its disk but before currentEpoch did; ZooKeeper 3.8 refuses to start from that disk (%d power losses before)",
+			r.Server, len(reps))}, true
 	}
 	for _, rep := range reps {
+		for _, name := range rep.FailedSync {
+			if isLogFile(name) && strings.Contains(r.Err, name) {
+				return Known{ID: KnownFailedFsync, Explanation: fmt.Sprintf(
+					"an fsync of %s on server %d had failed (EIO), so its written data never reached the disk; after the power loss at %v the log does not read back",
+					name, r.Server, rep.At)}, true
+			}
+		}
 		for _, name := range rep.Torn {
 			if isLogFile(name) && rep.Model != sim.DiskOrdered {
 				return Known{ID: KnownTornLog, Explanation: fmt.Sprintf(
@@ -115,10 +132,12 @@ func isEpochFile(p string) bool {
 
 func isLogFile(p string) bool { return strings.HasPrefix(path.Base(p), "log.") }
 
-func epochRenameUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
+// epochRenameUndone finds, newest crash first, an undone rename of an epoch file that
+// want accepts (by base name).
+func epochRenameUndone(sid int64, reps []sim.CrashReport, want func(file string) bool) (Known, bool) {
 	for i := len(reps) - 1; i >= 0; i-- {
 		for _, u := range reps[i].UndoneNames {
-			if u.Op == "rename" && isEpochFile(u.NewPath) {
+			if u.Op == "rename" && isEpochFile(u.NewPath) && want(path.Base(u.NewPath)) {
 				return Known{ID: KnownEpochRename, Explanation: fmt.Sprintf(
 					"server %d lost power at %v before the rename of %s (tmp + fsync + rename, directory never fsynced) was durable; the older value came back",
 					sid, reps[i].At, u.NewPath)}, true
