@@ -46,9 +46,15 @@ type cnxManager struct {
 	sendQ    []outbound
 	waitSend int64 // sid whose dial the sender waits for; 0: not waiting
 	dialing  int64 // sid of the outstanding dial; 0: none
-	dialQ    []int64
-	inbox    []inbound
-	dropped  int // receive-queue overflows, for tests and reports
+	// timedOutSid/timedOutNs: the dial given up on ConnectTimer. The network may report
+	// the same timeout at the same instant; that report must not end the next dial.
+	timedOutSid, timedOutNs int64
+	// redial: another connectOne for the sid being dialed waits on the monitor; if this
+	// dial fails, it dials again (ZooKeeper's connectOne is synchronized, not coalesced).
+	redial  bool
+	dialQ   []int64
+	inbox   []inbound
+	dropped int // receive-queue overflows, for tests and reports
 }
 
 // outbound is a notification the sender has not handled yet (FLE's sendqueue).
@@ -115,6 +121,9 @@ func (e *Election) connectOne(now int64, sid int64, bySender bool) {
 	if bySender {
 		e.cnx.waitSend = sid
 	}
+	if e.cnx.dialing == sid {
+		e.cnx.redial = true
+	}
 	if e.cnx.dialing != sid && !slices.Contains(e.cnx.dialQ, sid) {
 		e.cnx.dialQ = append(e.cnx.dialQ, sid)
 	}
@@ -132,20 +141,26 @@ func (e *Election) startNextDial(now int64) {
 			}
 			continue
 		}
-		e.cnx.dialing = sid
+		e.cnx.dialing, e.cnx.redial = sid, false
 		e.emit(Dial{To: sid})
 		e.emit(SetTimer{Timer: ConnectTimer, At: now + e.cfg.ConnectTimeoutMs*msNs})
 	}
 }
 
 // dialFinished records the end of connectOne for sid (connected, refused or timed out):
-// the next dial may start and a sender waiting for it resumes.
-func (e *Election) dialFinished(now int64, sid int64) {
+// the next dial may start and a sender waiting for it resumes. After a failure, a
+// connectOne(sid) that waited on the monitor meanwhile (a dial-back for an accepted
+// connection, connectAll) dials sid again first.
+func (e *Election) dialFinished(now int64, sid int64, failed bool) {
 	e.cnx.dialing = 0
 	e.emit(CancelTimer{Timer: ConnectTimer})
 	if e.cnx.waitSend == sid {
 		e.cnx.waitSend = 0
 	}
+	if failed && e.cnx.redial && !slices.Contains(e.cnx.dialQ, sid) {
+		e.cnx.dialQ = slices.Insert(e.cnx.dialQ, 0, sid)
+	}
+	e.cnx.redial = false
 	e.startNextDial(now)
 	e.runSender(now)
 }
@@ -234,10 +249,32 @@ func (e *Election) OnConnected(now int64, conn ConnID, peer int64, dialed bool) 
 		e.adopt(conn, peer)
 	}
 	if peer == e.cnx.dialing {
-		e.dialFinished(now, peer)
+		e.dialFinished(now, peer, false)
 	}
 	e.drain(now)
 	return e.out
+}
+
+// connectTimedOut ends the outstanding dial on ConnectTimer (connect's cnxTimeout). A
+// network that also reports the timeout does so at the same instant (zabsim's sim uses the
+// same 5 s); staleDialFailure drops that report.
+func (e *Election) connectTimedOut(now int64) {
+	sid := e.cnx.dialing
+	if sid == 0 {
+		return
+	}
+	e.cnx.timedOutSid, e.cnx.timedOutNs = sid, now
+	e.dialFinished(now, sid, true)
+}
+
+// staleDialFailure says whether a failure reported for sid now is the network's report of
+// the dial ConnectTimer already ended (reported once).
+func (e *Election) staleDialFailure(now, sid int64) bool {
+	if e.cnx.timedOutSid != sid || e.cnx.timedOutNs != now {
+		return false
+	}
+	e.cnx.timedOutSid = 0
+	return true
 }
 
 func (e *Election) handshake() []byte {
@@ -247,8 +284,11 @@ func (e *Election) handshake() []byte {
 // OnDialFailed reports that a Dial to peer failed (refused, unreachable, timed out).
 func (e *Election) OnDialFailed(now int64, peer int64) []Effect {
 	e.out = nil
+	if e.staleDialFailure(now, peer) {
+		return e.out
+	}
 	if peer == e.cnx.dialing {
-		e.dialFinished(now, peer)
+		e.dialFinished(now, peer, true)
 	}
 	e.drain(now)
 	return e.out

@@ -229,9 +229,7 @@ func (e *Election) OnTimer(now int64, t Timer) []Effect {
 	case PollTimer:
 		e.onPollTimer(now)
 	case ConnectTimer:
-		if e.cnx.dialing != 0 {
-			e.dialFinished(now, e.cnx.dialing)
-		}
+		e.connectTimedOut(now)
 		e.drain(now)
 	}
 	return e.out
