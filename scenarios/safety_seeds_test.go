@@ -48,6 +48,33 @@ func runNamedSeed(t *testing.T, scenario string, seed uint64) *Result {
 	return res
 }
 
+// knownReproductions are failing runs that faithfully reproduce a weakness of real
+// ZooKeeper 3.8: the judgement must fail check and name the weakness, so that users do
+// not take them for new bugs.
+var knownReproductions = []struct {
+	scenario string
+	seed     uint64
+	check    string
+	knownID  string
+}{
+	// Server 7 briefly led with txns nobody else had and snapshotted them at lead start;
+	// the next leader's TRUNC reload picked that snapshot (ZOOKEEPER-4837).
+	{"swarm", 792, checker.InvDigest, "ZK-4837 (TRUNC reload picks a newer snapshot)"},
+}
+
+func TestKnownReproductionsAreLabelled(t *testing.T) {
+	for _, r := range knownReproductions {
+		res := runNamedSeed(t, r.scenario, r.seed)
+		if !slices.Contains(res.Failed, r.check) {
+			t.Errorf("%s %d no longer fails %s (got %s %v): the reproduction is lost (if the swarm's draws changed, find a new seed with explore --json)", r.scenario, r.seed, r.check, res.Verdict, res.Failed)
+			continue
+		}
+		if res.Known == nil || res.Known.ID != r.knownID {
+			t.Errorf("%s %d fails %s without the label %q: %+v", r.scenario, r.seed, r.check, r.knownID, res.Known)
+		}
+	}
+}
+
 // The swarm must never draw a deliberately broken server: its failures would be the
 // mutant's, reported as the server's.
 func TestSwarmNeverDrawsAMutant(t *testing.T) {

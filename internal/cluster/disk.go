@@ -61,6 +61,7 @@ func (n *node) reload(inc int, op zab.OpID, load func() (zab.Recovered, error), 
 		n.applied = rec.Tree.LastProcessedZxid()
 		at := int64(n.c.w.Now())
 		if truncated {
+			n.noteTruncReload(zxid, rec.Tree.LastProcessedZxid(), at)
 			n.c.replicas.Truncated(int(n.sid), zxid, uint64(rec.Tree.Digest()), true, at)
 		} else {
 			n.c.replicas.Recovered(int(n.sid), rec.Tree.LastProcessedZxid(), uint64(rec.Tree.Digest()), true, at)

@@ -63,6 +63,9 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 		if f.At > 0 && len(reps) > 0 {
 			reps = reps[len(reps)-1:] // the regression shows at the restart after the last one
 		}
+		if k, ok := c.nodeOf(sid).staleReloadBefore(f); ok {
+			return k, true
+		}
 		if f.Invariant == checker.InvEpochMonotonic {
 			named := func(file string) bool { return strings.Contains(f.Explanation, file) }
 			if k, ok := epochRenameUndone(int64(sid), reps, named); ok {

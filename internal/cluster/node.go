@@ -35,6 +35,9 @@ type node struct {
 	// syncApplied are txns applied while syncing with a leader not yet established: they
 	// reach the replica checker as commits only once that leader is (see observe.go).
 	syncApplied []zab.Committed
+	// staleReloads are the TRUNC reloads that picked a snapshot newer than the truncation
+	// point (ZK-4837; see known4837.go).
+	staleReloads []staleReload
 
 	last  zab.Status // the server's status when last read (kept while it is down)
 	exits int
