@@ -172,9 +172,11 @@ func truncUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
 
 // ExplainRun returns the known weakness that accounts for everything that went wrong in
 // a run: every harness error is a refusal to start that ExplainRefusal explains, and
-// every checker failure is explained by ExplainFailure or is a liveness failure that an
-// explained refusal accounts for (a server that will not start cannot converge). ok is
-// false when nothing went wrong or anything is left unexplained.
+// every checker failure is explained by ExplainFailure, or involves a server whose epoch
+// already went back for a known reason (what an epoch regression leads to: a second
+// leader of the same epoch, diverging txns), or is a liveness failure that an explained
+// refusal accounts for (a server that will not start cannot converge). ok is false when
+// nothing went wrong or anything is left unexplained.
 func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 	refused := 0
 	for _, r := range c.refusals {
@@ -190,18 +192,39 @@ func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 	if len(c.errors) != refused {
 		return Known{}, false // an error that is not a refusal
 	}
+	regressed := map[int]int64{} // server -> when its epoch went back, explained
 	for _, f := range rep.Failures {
-		if fk, ok := c.ExplainFailure(f); ok {
-			if refused == 0 && k.ID == "" {
+		fk, ok := c.ExplainFailure(f)
+		switch {
+		case ok:
+			if k.ID == "" {
 				k = fk
 			}
-			continue
-		}
-		if refused == 0 || !followsFromRefusal(f.Invariant) {
+			if f.Invariant == checker.InvEpochMonotonic && fk.ID == KnownEpochRename {
+				for _, s := range f.Servers {
+					if at, seen := regressed[s]; !seen || f.At < at {
+						regressed[s] = f.At
+					}
+				}
+			}
+		case refused > 0 && followsFromRefusal(f.Invariant):
+		case followsFromRegression(f, regressed):
+		default:
 			return Known{}, false
 		}
 	}
 	return k, k.ID != ""
+}
+
+// followsFromRegression: the failure involves a server whose epoch had gone back (for a
+// known reason) by the time it was seen.
+func followsFromRegression(f checker.Failure, regressed map[int]int64) bool {
+	for _, s := range f.Servers {
+		if at, ok := regressed[s]; ok && f.At >= at {
+			return true
+		}
+	}
+	return false
 }
 
 // followsFromRefusal: the failures a server that will not start causes by itself (the
