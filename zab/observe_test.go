@@ -1,6 +1,10 @@
 package zab
 
-import "testing"
+import (
+	"testing"
+
+	cp "github.com/zabsim/zabsim/zab/clientproto"
+)
 
 // effectsOf lists server id's effects of type T, in emission order.
 func effectsOf[T Effect](w *tworld, id int64) []T {
@@ -93,5 +97,34 @@ func TestFastForwardIsObservedNotCommitted(t *testing.T) {
 		if c.Zxid == got.Zxid && c.SyncEpoch == 0 {
 			t.Errorf("server 3 reported 0x%x as a broadcast commit although it only fast-forwarded to it", c.Zxid)
 		}
+	}
+}
+
+// A server whose tree was replaced by a SNAP and that then leads preps its writes against
+// that tree: the Prepper is made per leadership from the current tree, never kept from an
+// older one (a stale Prepper would check paths and versions against the discarded tree).
+func TestLeaderAfterSnapPrepsAgainstTheInstalledTree(t *testing.T) {
+	w := syncScenario(t, 600, 10)
+	wantSync(t, w, SyncSnap)
+	w.crash(w.leader())
+	if !w.runUntil(w.now+20*tickNs, func() bool { return w.leader() == 3 && w.allServing() }) {
+		t.Fatalf("server 3 did not take over\n%s", w.dump())
+	}
+	conn := ConnID(902)
+	w.connectClient(3, conn, 10000)
+	// /e1-600 exists only through the SNAP: setData must find it with version 0.
+	w.request(3, conn, &cp.Request{Xid: 1, Op: cp.OpSetData, Body: &cp.SetDataRequest{Path: "/e1-600", Data: []byte("v"), Version: 0}})
+	w.request(3, conn, createReq(2, "/e1-600/kid", "k"))
+	var errs []cp.ErrCode
+	for _, m := range w.clientMsgs(3, conn) {
+		if r, ok := m.(*cp.Reply); ok && r.Xid > 0 {
+			errs = append(errs, r.Err)
+		}
+	}
+	if len(errs) != 2 || errs[0] != cp.ErrOK || errs[1] != cp.ErrOK {
+		t.Fatalf("writes on the SNAP-installed tree answered %v, want [ok ok]\n%s", errs, w.dump())
+	}
+	if !hasNode(w.servers[3], "/e1-600/kid") {
+		t.Errorf("the create was not applied to server 3's tree")
 	}
 }
