@@ -21,7 +21,8 @@
 // scenarios fix their fault script and let the seed jitter the fault times; the swarm
 // (SwarmOptions) lets the seed draw everything — ensemble size 3/5/7, clients, op mix,
 // which fault kinds fire and how often, latencies, zoo.cfg limits, variant, disk
-// latency — as TigerBeetle's VOPR does. Its partitions include Jepsen's majorities ring
+// latency and durability model (Disk.Model: ext4's ordered journal in eight runs of ten,
+// else strict POSIX or reordered pages; see package sim) — as TigerBeetle's VOPR does. Its partitions include Jepsen's majorities ring
 // and its clogs FoundationDB's swizzle. Each draw uses its own random stream of the
 // seed, so changing one draw does not reshuffle the others.
 //
@@ -56,8 +57,11 @@
 // and returns a Result: the Judgement (Verdict ok / inconclusive / liveness /
 // correctness / crash, the failing check's name, an explanation, the history and the
 // Porcupine HTML), a compact Timeline (roles, faults, elections with their duration),
-// and counts. A panic inside the cluster is a broken invariant and becomes the crash
-// verdict. Verdict.ExitCode gives the command line's exit codes (0, 3, 128, 129, 127).
+// and counts. A failure that faithfully reproduces a known weakness of real ZooKeeper
+// 3.8 (an epoch rename a power loss reverted, an unsynced TRUNC, a torn log; decided by
+// cluster.ExplainRun from what the crashes undid on the disk) carries Judgement.Known
+// (id and explanation); its verdict and exit code are unchanged. A panic inside the
+// cluster is a broken invariant and becomes the crash verdict. Verdict.ExitCode gives the command line's exit codes (0, 3, 128, 129, 127).
 //
 // Cluster is the seam to the ensemble. SimBackend builds the real one: the simulated
 // ZooKeeper servers and clients of internal/cluster, judged by the checker (Porcupine

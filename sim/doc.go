@@ -100,17 +100,37 @@
 //     falls back to). File.Sync makes the data durable and returns; the time it takes is
 //     drawn separately with Disk.FsyncLatency, which the harness uses to delay the
 //     completion it reports to the server.
-//   - Creates, removes and renames go to a journal of name changes. SyncDir(dir) makes
-//     the journal durable up to the last change in dir. By default File.Sync also
-//     commits the whole journal, as ext4 and xfs do; DiskOptions.StrictDirSync gives
-//     bare POSIX, where a new file's name survives only a SyncDir.
+//   - Creates, removes and renames go to a journal of name changes. What makes them,
+//     and file sizes, durable depends on DiskOptions.Model:
+//     DiskOrdered (the default) is Linux ext4 with data=ordered, the filesystem
+//     ZooKeeper operators run. Name changes and sizes are committed together, in
+//     order, by a journal commit, which any fsync (File.Sync of any file, or SyncDir)
+//     performs and which also happens JournalCommitInterval (5 s) after the running
+//     transaction opened. Data written past a file's committed size reaches the disk
+//     with the commit that makes the new size durable, so a crash never leaves a
+//     committed size over bytes that were never written (a new log's header is there
+//     whenever its size is). Overwrites inside the committed size stay unsynced until
+//     the file's own Sync; a crash writes a prefix of them back in file order.
+//     DiskStrict is bare POSIX: a name change survives only SyncDir of its directory
+//     (a crash keeps a drawn prefix of the journal), a size only the file's own Sync.
+//     DiskReordered is the harshest data model (ZOOKEEPER-2560): File.Sync commits the
+//     whole name journal, but unsynced sectors reach the disk in any order and the size
+//     is the synced or the current one, so a record's end can persist without its
+//     middle, and a size can cover bytes never written.
 //   - A crash keeps all unsynced data and names (CrashKeep), drops them (CrashDrop), or
-//     tears them (CrashTear): each unsynced 512-byte sector survives or not, a file's
-//     size is either the synced or the current one, and a prefix of the name journal
-//     survives, so a rename is atomic. The mode is drawn per crash with the chances in
-//     DiskOptions, or forced with World.CrashWith. Open handles die with the crash.
-//     Nothing becomes durable by itself unless DiskOptions.WritebackInterval is set,
-//     which makes everything unsynced durable periodically, like kernel writeback.
+//     tears them (CrashTear): on an ordered disk the running transaction commits or not
+//     (all of it: names and sizes), then a prefix of each file's unsynced overwrites
+//     survives; on the other models each unsynced 512-byte sector survives or not, a
+//     file's size is either the synced or the current one, and a prefix of the name
+//     journal survives, so a rename is atomic. The mode is drawn per crash with the
+//     chances in DiskOptions, or forced with World.CrashWith. Open handles die with the
+//     crash. DiskOptions.WritebackInterval, when set, makes everything unsynced durable
+//     periodically, like kernel writeback.
+//   - Disk.CrashReports says what each crash undid: the name changes it reverted, the
+//     files whose size it changed (a truncation that was not durable brings data back),
+//     the files it tore and those holding data a failed fsync had lost. Harnesses use
+//     these facts to tell a known weakness of the software under test (an epoch file
+//     renamed without a directory fsync, an unsynced truncation) from a simulator bug.
 //   - Faults are rules injected with Disk.Inject: a predicate over (operation, path,
 //     offset, length) and a kind: FaultEIO (fail with ErrIO; on Sync the unsynced pages
 //     stay visible but can never become durable, as Linux leaves them after a failed
@@ -145,10 +165,13 @@
 //	                   validates options that come from users; a world built with a
 //	                   bad one refuses to run and returns the error (World.Err).
 //	NetOptions         Latency, ConnectTimeout, HalfOpenProb, BreakNoticeMax
-//	DiskOptions        FsyncLatency, CapacityBytes, StrictDirSync, CrashKeepProb,
-//	                   CrashDropProb, WritebackInterval
+//	DiskOptions        FsyncLatency, CapacityBytes, Model (DiskOrdered, DiskStrict,
+//	                   DiskReordered; ParseDiskModel), JournalCommitInterval,
+//	                   StrictDirSync (= DiskStrict), CrashKeepProb, CrashDropProb,
+//	                   WritebackInterval
 //	at run time        Partition, PartitionOneWay, Isolate, Heal, Clog, ClogHost,
 //	                   Swizzle, Break,
 //	                   SetLatency; Crash, CrashWith, Kill, Restart, Pause, Resume, JumpClock,
-//	                   SetClockDrift; Disk.Inject, RemoveFault, ClearFaults
+//	                   SetClockDrift; Disk.Inject, RemoveFault, ClearFaults;
+//	                   Disk.CrashReports
 package sim

@@ -35,6 +35,22 @@
 // Kill (kill -9: the OS closes the sockets at once and keeps the page cache), Restart,
 // Pause, Partition, PartitionOneWay, Isolate, Heal, Clog, Drift.
 //
+// # Known ZooKeeper weaknesses
+//
+// Some failures are real ZooKeeper 3.8 behaviour on the simulated disk, not bugs. Each
+// power loss's sim.CrashReport (CrashReports: the name changes and sizes it undid, the
+// files it tore, data a failed fsync lost) is traced and kept, and every restart whose
+// recovery fails is kept as a Refusal. ExplainFailure (a checker failure),
+// ExplainRefusal (a server that will not start) and ExplainRun (a whole run: every
+// failure and error accounted for) match them against the known weaknesses and return a
+// Known (id and one-line explanation): KnownEpochRename (an epoch file's tmp + fsync +
+// rename, never directory-fsynced, reverted), KnownSyncSnapshotBeforeEpoch (new-epoch
+// data on disk before currentEpoch: "the current epoch is older than the last zxid"),
+// KnownTruncNotSynced (a TRUNC's unsynced cut or log removal reverted), KnownTornLog
+// (reordered writes left a log record that fails its CRC), KnownFailedFsync (an fsync
+// EIO lost the data the log's committed size covers). Epochs reach the checker when the
+// server learns the write completed, so a crash before that is no regression.
+//
 // # Status
 //
 // Status, Statuses, StatusLine and Srvr show each server as `zkServer.sh status` and the
