@@ -358,6 +358,14 @@ func TestDiskNamespaceProperties(t *testing.T) {
 				if !slices.Contains(allowed, got) {
 					rt.Fatalf("after crash the names are %s; allowed: %v", got, hist[durable:])
 				}
+				// The report lists exactly the changes the crash reverted, so the names
+				// are those of the history before them.
+				reps := d.CrashReports()
+				undone := len(reps[len(reps)-1].UndoneNames)
+				if undone >= len(hist) || hist[len(hist)-1-undone] != got {
+					rt.Fatalf("the crash report lists %d undone name changes, but the names after it are %s; history %v",
+						undone, got, hist)
+				}
 				hist, touched, durable = []string{got}, [][]string{nil}, 0
 			}
 			if changed != nil {

@@ -43,6 +43,10 @@ const (
 	// KnownTruncNotSynced: FileTxnLog.truncate only sets the file length, never fsyncs
 	// (reference §8), so a power loss can bring truncated txns back.
 	KnownTruncNotSynced = "ZK reference §8 (TRUNC not fsynced)"
+	// KnownLogCreateNotDurable: ZooKeeper never fsyncs the log directory after creating a
+	// log file (reference §8); on a disk where only a directory fsync makes a new name
+	// durable (strict POSIX), a power loss removes the file with every txn in it.
+	KnownLogCreateNotDurable = "ZK reference §8 (new log file, directory never fsynced)"
 	// KnownFailedFsync: an fsync of the log failed (EIO); Linux marks the unwritten pages
 	// clean, ZooKeeper exits, and after a power loss the log's committed size covers data
 	// that never reached the disk, which 3.8 cannot read at startup.
@@ -73,7 +77,7 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 			}
 			continue
 		}
-		if k, ok := truncUndone(int64(sid), reps); ok {
+		if k, ok := logChangeUndone(int64(sid), reps); ok {
 			return k, true
 		}
 	}
@@ -150,9 +154,17 @@ func epochRenameUndone(sid int64, reps []sim.CrashReport, want func(file string)
 	return Known{}, false
 }
 
-func truncUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
+// logChangeUndone finds, newest crash first, a change to the log files that the crash
+// reverted and ZooKeeper never makes durable: a new log file's name, a TRUNC's cut or its
+// removal of later log files.
+func logChangeUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
 	for i := len(reps) - 1; i >= 0; i-- {
 		for _, u := range reps[i].UndoneNames {
+			if u.Op == "create" && isLogFile(u.Path) {
+				return Known{ID: KnownLogCreateNotDurable, Explanation: fmt.Sprintf(
+					"server %d lost power at %v before the name of its new log file %s was durable (the directory is never fsynced); the file and its txns are gone",
+					sid, reps[i].At, u.Path)}, true
+			}
 			if u.Op == "remove" && isLogFile(u.Path) {
 				return Known{ID: KnownTruncNotSynced, Explanation: fmt.Sprintf(
 					"server %d lost power at %v before the removal of %s (TRUNC deletes later log files, directory never fsynced) was durable; its txns came back",
