@@ -172,6 +172,9 @@ func (r *runner) judge() {
 		j.Verdict, j.Check = Liveness, "converge-after-heal"
 		j.Explanation = fmt.Sprintf("after every fault healed the ensemble did not converge within %s: %s",
 			formatDuration(r.res.Options.LivenessFor), statusLine(r.c.Servers()))
+		if k, ok := explainNoConvergence(r.c); ok {
+			j.Known = k
+		}
 	}
 	if j.Check != "" && !slices.Contains(j.Failed, j.Check) {
 		j.Failed = append([]string{j.Check}, j.Failed...)

@@ -322,7 +322,7 @@ func (n *node) observe(e zab.Effect) {
 			n.c.replicas.LeaderLost(int(n.sid), at)
 		}
 		n.listenQuorum(e.Mode == zab.Leading)
-		n.c.tracef("server %d mode %v leader %d epoch %d", n.sid, e.Mode, e.Leader, e.Epoch)
+		n.c.tracef("server %d mode %v leader %d epoch %d (%s)", n.sid, e.Mode, e.Leader, e.Epoch, e.Reason)
 	case zab.Established:
 		n.leading = true
 		n.c.replicas.LeaderEstablished(int(n.sid), e.Epoch, at)
