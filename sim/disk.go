@@ -243,7 +243,7 @@ func (d *Disk) writeback() {
 	for _, ino := range d.inodes {
 		ino.sync()
 	}
-	d.commitNames(len(d.journal))
+	d.journalCommit()
 	d.w.note("disk.writeback", int64(d.host), 0, 0)
 	d.w.After(d.opts.WritebackInterval, d.writeback)
 }
