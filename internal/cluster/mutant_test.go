@@ -114,21 +114,7 @@ func TestCheckerCatchesAckBeforeFsync(t *testing.T) {
 // correct server cuts the txns; the mutant keeps them, and its tree diverges.
 func skipTruncScript(t *testing.T, v zab.Variant) checker.Report {
 	c := mutantCluster(t, 21, v)
-	old, _ := c.Leader()
-	others := followersOf(c, old)
-	cl, _ := c.AddClient(ClientOptions{Servers: []int64{old}})
-	if r := mustCall(t, c, cl, func(now int64, lib *client.Client, cb client.Callback) {
-		lib.Create(now, "/t", []byte("x"), cp.FlagPersistent, cb)
-	}); r.Err != cp.ErrOK {
-		t.Fatalf("create: %v", r.Err)
-	}
-	c.Partition([]int64{old}, others)
-	for i := 0; i < 3; i++ {
-		cl.Do(func(now int64, lib *client.Client) { lib.Set(now, "/t", []byte{byte('a' + i)}, -1, nil) })
-	}
-	if err := c.waitFor("a new leader", func() bool { l, ok := c.Leader(); return ok && l != old }); err != nil {
-		t.Fatal(err)
-	}
+	old, _ := deposeWithUncommittedWrites(t, c)
 	truncs := 0
 	c.afterEffect = func(sid int64, e zab.Effect) {
 		if _, ok := e.(zab.Synced); ok && sid == old {
@@ -163,4 +149,28 @@ func TestCheckerCatchesSkippedTrunc(t *testing.T) {
 		t.Fatalf("a follower that skipped TRUNC went unnoticed:\n%s", r.String())
 	}
 	t.Logf("bug-skip-trunc caught:\n%s", r.String())
+}
+
+// deposeWithUncommittedWrites creates /t through the leader, then cuts the leader off
+// from its followers (not from its client) and gives it writes it logs but can never
+// commit, and waits for the followers to elect a new leader. It returns the deposed
+// leader and the other servers.
+func deposeWithUncommittedWrites(t *testing.T, c *Cluster) (old int64, others []int64) {
+	t.Helper()
+	old, _ = c.Leader()
+	others = followersOf(c, old)
+	cl, _ := c.AddClient(ClientOptions{Servers: []int64{old}})
+	if r := mustCall(t, c, cl, func(now int64, lib *client.Client, cb client.Callback) {
+		lib.Create(now, "/t", []byte("x"), cp.FlagPersistent, cb)
+	}); r.Err != cp.ErrOK {
+		t.Fatalf("create: %v", r.Err)
+	}
+	c.Partition([]int64{old}, others)
+	for i := 0; i < 3; i++ {
+		cl.Do(func(now int64, lib *client.Client) { lib.Set(now, "/t", []byte{byte('a' + i)}, -1, nil) })
+	}
+	if err := c.waitFor("a new leader", func() bool { l, ok := c.Leader(); return ok && l != old }); err != nil {
+		t.Fatal(err)
+	}
+	return old, others
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/zabsim/zabsim/sim"
 	"github.com/zabsim/zabsim/zab"
-	"github.com/zabsim/zabsim/zab/client"
-	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
 // TestTruncLostOnPowerLoss pins a finding: a deposed leader logs proposals nobody else
@@ -31,28 +29,7 @@ func TestTruncLostOnPowerLoss(t *testing.T) {
 	if err := c.waitFor("convergence", c.Converged); err != nil {
 		t.Fatal(err)
 	}
-	old, _ := c.Leader()
-	var others []int64
-	for _, sid := range c.ServerIDs() {
-		if sid != old {
-			others = append(others, sid)
-		}
-	}
-	cl, _ := c.AddClient(ClientOptions{Servers: []int64{old}})
-	if r := mustCall(t, c, cl, func(now int64, lib *client.Client, cb client.Callback) {
-		lib.Create(now, "/t", []byte("x"), cp.FlagPersistent, cb)
-	}); r.Err != cp.ErrOK {
-		t.Fatalf("create: %v", r.Err)
-	}
-	// Cut the leader off from its followers (not from its client) and give it writes it
-	// logs but can never commit.
-	c.Partition([]int64{old}, others)
-	for i := 0; i < 3; i++ {
-		cl.Do(func(now int64, lib *client.Client) { lib.Set(now, "/t", []byte{byte('a' + i)}, -1, nil) })
-	}
-	if err := c.waitFor("a new leader", func() bool { l, ok := c.Leader(); return ok && l != old }); err != nil {
-		t.Fatal(err)
-	}
+	old, others := deposeWithUncommittedWrites(t, c)
 	uncommitted := c.loggedAfter(t, old, c.Status(others[0]).AppliedZxid)
 	if len(uncommitted) == 0 {
 		t.Fatalf("the deposed leader logged nothing beyond the new leader's history")
