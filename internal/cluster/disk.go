@@ -58,6 +58,7 @@ func (n *node) reload(inc int, op zab.OpID, load func() (zab.Recovered, error), 
 	rec, err := load()
 	if err == nil {
 		n.dropUnloggedAfter(rec.LastLoggedZxid)
+		n.syncApplied = nil // the reloaded tree replaces whatever the sync had applied
 		n.applied = rec.Tree.LastProcessedZxid()
 		at := int64(n.c.w.Now())
 		if truncated {
