@@ -22,8 +22,12 @@
 //     from disk, then OnReloaded.
 //   - Exit ends the process as Kill does (the machine stays up: sockets closed, page cache
 //     kept) and, with Options.RestartAfterExit, restarts it later.
-//   - Observations (ModeChanged, Established, Committed, Logged) feed the checker's online
-//     replica checker (Replicas) as the run goes; the quorum-port binding follows the mode.
+//   - Observations (ModeChanged, Established, Committed, FastForwarded, SnapInstalled,
+//     Logged) feed the checker's online replica checker (Replicas) as the run goes; the
+//     quorum-port binding follows the mode. A txn a learner applied while syncing
+//     (Committed with SyncEpoch set) is held back until that leader is Established, since
+//     only then is the leader's initial history committed; a fast-forward or a SNAP is
+//     reported like a recovery (the tree moved without commits).
 //
 // Clients (AddClient) run on hosts of their own and connect to the servers' client ports;
 // each completed call is recorded and History converts the records to a checker.History
@@ -48,7 +52,9 @@
 // data on disk before currentEpoch: "the current epoch is older than the last zxid"),
 // KnownTruncNotSynced (a TRUNC's unsynced cut or log removal reverted), KnownTornLog
 // (reordered writes left a log record that fails its CRC), KnownFailedFsync (an fsync
-// EIO lost the data the log's committed size covers). Epochs reach the checker when the
+// EIO lost the data the log's committed size covers), KnownTruncReloadsNewerSnapshot
+// (ZK-4837: a TRUNC reload picked a snapshot past the truncation point, so the server's
+// tree keeps the truncated txns and its digest differs). Epochs reach the checker when the
 // server learns the write completed, so a crash before that is no regression.
 //
 // # Status
