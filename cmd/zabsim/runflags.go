@@ -12,6 +12,7 @@ import (
 
 	"github.com/zabsim/zabsim/scenarios"
 	"github.com/zabsim/zabsim/scenarios/scenariotest"
+	"github.com/zabsim/zabsim/sim"
 	"github.com/zabsim/zabsim/zab"
 )
 
@@ -88,6 +89,7 @@ type runFlags struct {
 	ops      int
 	clients  int
 	backend  string
+	disk     string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -95,6 +97,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.variant, "variant", "", "server `variant` (default: the scenario's; zab's default is the most-fixed 3.9.3 behaviour)")
 	fs.IntVar(&f.ops, "ops", 0, "client operations (default: the scenario's)")
 	fs.IntVar(&f.clients, "clients", 0, "clients (default: the scenario's)")
+	fs.StringVar(&f.disk, "disk", "", "disk durability `model`: ordered (ext4 data=ordered), strict (POSIX: names need a directory fsync) or reordered (pages persist in any order) (default: the scenario's)")
 	fs.StringVar(&f.backend, "backend", defaultBackend, "what to run on: sim (the simulated ZooKeeper ensemble) or toy (a test double for the tool itself)")
 }
 
@@ -139,6 +142,12 @@ func (f *runFlags) options(sc *scenarios.Scenario, seed uint64) (*scenarios.Opti
 		}
 		o.Variant = f.variant
 	}
+	if f.disk != "" {
+		if _, err := sim.ParseDiskModel(f.disk); err != nil {
+			return nil, usageErr("--disk: %v", err)
+		}
+		o.Disk.Model = f.disk
+	}
 	if f.ops < 0 || f.clients < 0 {
 		return nil, usageErr("--ops and --clients must not be negative")
 	}
@@ -169,6 +178,9 @@ func repro(cmd string, o *scenarios.Options, f *runFlags, scheduleFile string) s
 	}
 	if f.variant != "" {
 		fmt.Fprintf(&b, " --variant %s", o.Variant)
+	}
+	if f.disk != "" {
+		fmt.Fprintf(&b, " --disk %s", o.Disk.Model)
 	}
 	if f.ops > 0 {
 		fmt.Fprintf(&b, " --ops %d", o.Workload.Ops)
