@@ -12,15 +12,19 @@ import (
 // FuzzDiskOps drives one file with operations decoded from the input — any offsets and
 // sizes, including absurd ones — and checks that the disk never panics, refuses what it
 // must with a clear error, and always reads back the last bytes written (no crash, so
-// volatile state must be exact).
+// volatile state must be exact), on every durability model; then a crash that keeps
+// everything must keep exactly that.
 func FuzzDiskOps(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o', 2})
 	f.Add([]byte{1, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 3})
 	f.Add([]byte{0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0, 4, 1, 2, 3, 4, 2, 3})
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 1, 7, 2})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		w := NewWorld(1)
-		d := w.Disk(w.AddHost())
+		o := DefaultDiskOptions()
+		o.Model = DiskModel(len(in) % 3)
+		w := NewWorld(1, WithDisks(o))
+		h := w.AddHost()
+		d := w.Disk(h)
 		file, err := d.Create("f")
 		if err != nil {
 			t.Fatal(err)
@@ -95,6 +99,17 @@ func FuzzDiskOps(f *testing.F) {
 		file.ReadAt(got, 0)
 		if !bytes.Equal(got, model) {
 			t.Fatalf("file holds %v, model %v", got, model)
+		}
+		w.CrashWith(h, CrashKeep)
+		w.Restart(h)
+		if file, err = d.Open("f"); err != nil {
+			t.Fatalf("%s disk: after a keeping crash: %v", o.Model, err)
+		}
+		size, _ = file.Size()
+		got = make([]byte, size)
+		file.ReadAt(got, 0)
+		if !bytes.Equal(got, model) {
+			t.Fatalf("%s disk: after a keeping crash the file holds %v, model %v", o.Model, got, model)
 		}
 	})
 }
