@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 )
@@ -153,4 +154,58 @@ func TestParseDiskModel(t *testing.T) {
 	if _, err := ParseDiskModel("ext3"); err == nil {
 		t.Fatal("ParseDiskModel(ext3) succeeded")
 	}
+}
+
+// TestOrderedTearKeepsAPrefixInFileOrder: overwrites inside a committed size are written
+// back in file order, so after a torn crash the new sectors are a prefix of the
+// overwritten range — never a later sector without an earlier one. The reordering that
+// bricks ZooKeeper's log (ZOOKEEPER-2560) happens only on DiskReordered.
+func TestOrderedTearKeepsAPrefixInFileOrder(t *testing.T) {
+	reordered, partial := tornOverwrites(t, DiskOrdered)
+	if reordered > 0 || partial == 0 {
+		t.Fatalf("ordered disk: %d torn crashes kept a sector without an earlier one, %d kept part of the overwrites", reordered, partial)
+	}
+	if reordered, _ := tornOverwrites(t, DiskReordered); reordered == 0 {
+		t.Fatal("reordered disk: no torn crash kept a sector without an earlier one")
+	}
+}
+
+// tornOverwrites overwrites four synced pages and tears a crash, for 100 seeds; it counts
+// the crashes that kept a new sector after an old one, and those that kept a proper part.
+func tornOverwrites(t *testing.T, model DiskModel) (reordered, partial int) {
+	const pages = 4
+	o := DefaultDiskOptions()
+	o.Model = model
+	for seed := range uint64(100) {
+		w := NewWorld(seed, WithDisks(o))
+		h := w.AddHost()
+		d := w.Disk(h)
+		f, _ := d.Create("f")
+		f.WriteAt(bytes.Repeat([]byte{1}, pages*PageSize), 0)
+		f.Sync()
+		f.WriteAt(bytes.Repeat([]byte{2}, pages*PageSize), 0)
+		w.CrashWith(h, CrashTear)
+		w.Restart(h)
+		g, _ := d.Open("f")
+		got := make([]byte, pages*PageSize)
+		g.ReadAt(got, 0)
+		old, outOfOrder := false, false
+		for s := 0; s < len(got); s += SectorSize {
+			switch got[s] {
+			case 1:
+				old = true
+			case 2:
+				outOfOrder = outOfOrder || old
+			default:
+				t.Fatalf("%s disk, seed %d: sector %d reads %d, never written", model, seed, s/SectorSize, got[s])
+			}
+		}
+		if outOfOrder {
+			reordered++
+		}
+		if old && bytes.Contains(got, []byte{2}) {
+			partial++
+		}
+	}
+	return reordered, partial
 }
