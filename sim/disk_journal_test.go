@@ -60,12 +60,8 @@ func TestOrderedCommitNeverExposesUnwrittenHeader(t *testing.T) {
 // TestReorderedCanExposeUnwrittenHeader shows the harsher model keeps what it models: a
 // size that reached the disk over data that did not (ZooKeeper reads "magic 0x0").
 func TestReorderedCanExposeUnwrittenHeader(t *testing.T) {
-	o := DefaultDiskOptions()
-	o.Model = DiskReordered
 	for seed := range uint64(200) {
-		w := NewWorld(seed, WithDisks(o))
-		h := w.AddHost()
-		d := w.Disk(h)
+		w, h, d := modelDisk(seed, DiskReordered)
 		newLogLike(t, d)
 		d.SyncDir("d")
 		w.CrashWith(h, CrashTear)
@@ -174,12 +170,8 @@ func TestOrderedTearKeepsAPrefixInFileOrder(t *testing.T) {
 // the crashes that kept a new sector after an old one, and those that kept a proper part.
 func tornOverwrites(t *testing.T, model DiskModel) (reordered, partial int) {
 	const pages = 4
-	o := DefaultDiskOptions()
-	o.Model = model
 	for seed := range uint64(100) {
-		w := NewWorld(seed, WithDisks(o))
-		h := w.AddHost()
-		d := w.Disk(h)
+		w, h, d := modelDisk(seed, model)
 		f, _ := d.Create("f")
 		f.WriteAt(bytes.Repeat([]byte{1}, pages*PageSize), 0)
 		f.Sync()
@@ -208,4 +200,13 @@ func tornOverwrites(t *testing.T, model DiskModel) (reordered, partial int) {
 		}
 	}
 	return reordered, partial
+}
+
+// modelDisk is a world with one host whose disk has the given model.
+func modelDisk(seed uint64, model DiskModel) (*World, HostID, *Disk) {
+	o := DefaultDiskOptions()
+	o.Model = model
+	w := NewWorld(seed, WithDisks(o))
+	h := w.AddHost()
+	return w, h, w.Disk(h)
 }
