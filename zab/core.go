@@ -27,6 +27,8 @@ type params struct {
 	voters              []int64 // sorted participant ids
 	electionAddr        string  // this server's host:electionPort (election handshake)
 	observers           []int64 // observer ids (not served: an observer cannot be built)
+	// election knobs from zoo.cfg (fastleader.min/maxNotificationInterval, cnxTimeout)
+	electionMinNotificationMs, electionMaxNotificationMs, electionConnectTimeoutMs int64
 }
 
 func (p params) quorum(n int) bool { return n > len(p.voters)/2 }
@@ -393,7 +395,10 @@ func paramsFrom(cfg *Config) (params, error) {
 	p := params{tickNs: int64(cfg.TickTimeMs) * 1e6, initLimit: int64(cfg.InitLimit),
 		syncLimit: int64(cfg.SyncLimit), snapCount: max(cfg.SnapCount, 2),
 		minSessionTimeoutMs: int32(cfg.MinSessionTimeoutMs), maxSessionTimeoutMs: int32(cfg.MaxSessionTimeoutMs),
-		voters: cfg.Voters()}
+		voters:                    cfg.Voters(),
+		electionMinNotificationMs: int64(cfg.ElectionMinNotificationIntervalMs),
+		electionMaxNotificationMs: int64(cfg.ElectionMaxNotificationIntervalMs),
+		electionConnectTimeoutMs:  int64(cfg.ElectionConnectTimeoutMs)}
 	for _, a := range cfg.Servers {
 		if a.Role == ObserverRole {
 			p.observers = append(p.observers, a.ID)

@@ -63,7 +63,7 @@
 //
 // # Deliberately broken variants (mutants)
 //
-// Two variants break a rule on purpose, so that tests and `zabsim explore --variant`
+// Three variants break a rule on purpose, so that tests and `zabsim explore --variant`
 // can show the checker misses nothing; Variant.IsBug reports them and the swarm never
 // draws them. Outside their bug they follow 3.9.3.
 //
@@ -71,6 +71,13 @@
 //	                  counts its own ACK, when the txn is handed to the log, before its fsync
 //	BugSkipTrunc      ("bug-skip-trunc"): a learner told TRUNC keeps its log and tree and
 //	                  carries on as after an empty DIFF
+//	PreZK1419         ("pre-zk-1419"): the election uses ZooKeeper 3.4.0–3.4.3's vote
+//	                  order (fle.PreZK1419), whose sid tie-break ignores the epoch, so an
+//	                  election can keep changing its mind (ZK-1419, a liveness bug)
+//
+// The election's knobs come from zoo.cfg: fastleader.minNotificationInterval and
+// fastleader.maxNotificationInterval (the poll back-off) and cnxTimeout (the connect
+// timeout of an election dial) are handed to zab/fle.
 //
 // # Observations and the commit point
 //

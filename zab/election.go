@@ -13,7 +13,11 @@ type election struct {
 const timerElectionConnect TimerID = 100
 
 func (s *Server) newElection() {
-	e, err := fle.New(fle.Config{MyID: s.id, Voters: s.p.voters, Observers: s.p.observers, ElectionAddr: s.p.electionAddr})
+	e, err := fle.New(fle.Config{MyID: s.id, Voters: s.p.voters, Observers: s.p.observers, ElectionAddr: s.p.electionAddr,
+		Predicate:                 s.opts.Variant.votePredicate(),
+		MinNotificationIntervalMs: s.p.electionMinNotificationMs,
+		MaxNotificationIntervalMs: s.p.electionMaxNotificationMs,
+		ConnectTimeoutMs:          s.p.electionConnectTimeoutMs})
 	if err != nil {
 		panic("zab: election config built from a validated zoo.cfg was refused: " + err.Error())
 	}

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/zabsim/zabsim/datatree"
+	"github.com/zabsim/zabsim/zab/fle"
 )
 
 // ConnID names one connection (peer or client) of this server. The harness assigns ids;
@@ -65,10 +66,24 @@ const (
 	// told TRUNC ignores it, keeps its log and tree, and carries on as after an empty DIFF,
 	// so it keeps txns the ensemble never committed (ZK-1154's outcome).
 	BugSkipTrunc
+	// PreZK1419 is 3.9.3 with the election's vote order of ZooKeeper 3.4.0–3.4.3: the id
+	// tie-break ignores the epoch, so two votes can each beat the other and an election
+	// may never settle (ZK-1419). Like the mutants it is never drawn by default; it
+	// isolates that one historical bug.
+	PreZK1419
 )
 
-// IsBug reports whether v is a deliberately broken variant (a mutant).
-func (v Variant) IsBug() bool { return v == BugAckBeforeFsync || v == BugSkipTrunc }
+// IsBug reports whether v is a deliberately broken variant (a mutant, or PreZK1419's
+// historical bug).
+func (v Variant) IsBug() bool { return v == BugAckBeforeFsync || v == BugSkipTrunc || v == PreZK1419 }
+
+// votePredicate is the election's vote order under v.
+func (v Variant) votePredicate() fle.Predicate {
+	if v == PreZK1419 {
+		return fle.PreZK1419
+	}
+	return fle.TotalOrder
+}
 
 // release is the ZooKeeper release whose rules v follows outside its deliberate bug.
 func (v Variant) release() Variant {
@@ -90,6 +105,8 @@ func (v Variant) String() string {
 		return "bug-ack-before-fsync"
 	case BugSkipTrunc:
 		return "bug-skip-trunc"
+	case PreZK1419:
+		return "pre-zk-1419"
 	}
 	return "variant?"
 }
@@ -108,8 +125,10 @@ func ParseVariant(s string) (Variant, error) {
 		return BugAckBeforeFsync, nil
 	case "bug-skip-trunc":
 		return BugSkipTrunc, nil
+	case "pre-zk-1419":
+		return PreZK1419, nil
 	}
-	return 0, errorf("unknown variant %q (want 3.8.0, 3.8.5 or 3.9.3, or a deliberately broken bug-ack-before-fsync or bug-skip-trunc)", s)
+	return 0, errorf("unknown variant %q (want 3.8.0, 3.8.5 or 3.9.3, a deliberately broken bug-ack-before-fsync or bug-skip-trunc, or pre-zk-1419)", s)
 }
 
 // Options are the per-run knobs of a server beyond zoo.cfg.
