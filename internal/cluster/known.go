@@ -92,15 +92,16 @@ func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
 		if k, ok := epochRenameUndone(r.Server, reps, func(string) bool { return true }); ok {
 			return k, true
 		}
-		if !strings.Contains(r.Err, "is older than the last zxid") {
+		snap, ok := c.syncSnapshotBehind(r)
+		if !ok {
 			return Known{}, false
 		}
-		// ZooKeeper writes a learner's sync snapshot (and logs new-epoch txns) before
-		// currentEpoch; a server that goes down in between, by power loss or exit, leaves
-		// exactly this disk.
+		// ZooKeeper takes a learner's sync snapshot at NEWLEADER before it writes
+		// currentEpoch; a server that goes down in between, by power loss or exit (a
+		// failed currentEpoch write), leaves exactly this disk.
 		return Known{ID: KnownSyncSnapshotBeforeEpoch, Explanation: fmt.Sprintf(
-			"server %d went down after data of a new epoch reached its disk but before currentEpoch did; ZooKeeper 3.8 refuses to start from that disk (%d power losses before)",
-			r.Server, len(reps))}, true
+			"server %d went down after writing its sync snapshot %s but before currentEpoch; ZooKeeper 3.8 refuses to start from that disk (%d power losses before)",
+			r.Server, snap, len(reps))}, true
 	}
 	for _, rep := range reps {
 		for _, name := range rep.FailedSync {
@@ -119,6 +120,27 @@ func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
 		}
 	}
 	return Known{}, false
+}
+
+// syncSnapshotBehind finds the snapshot file named by the last zxid of an "is older than
+// the last zxid" refusal on the refusing server's disk: the sync snapshot that got ahead of
+// currentEpoch.
+func (c *Cluster) syncSnapshotBehind(r Refusal) (string, bool) {
+	_, after, ok := strings.Cut(r.Err, "is older than the last zxid, ")
+	if !ok {
+		return "", false
+	}
+	var zxid int64
+	if _, err := fmt.Sscanf(after, "%v", &zxid); err != nil {
+		return "", false
+	}
+	want := fmt.Sprintf("snapshot.%x", zxid)
+	for _, f := range c.w.Disk(c.node(r.Server).host).Files() {
+		if path.Base(f) == want {
+			return f, true
+		}
+	}
+	return "", false
 }
 
 // crashesBefore returns sid's crash reports up to virtual time at (all when at <= 0).
