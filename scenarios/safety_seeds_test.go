@@ -22,6 +22,11 @@ var safetyRegressions = []safetyRegression{
 	{"log-fsync-error-in-sync", 1, checker.InvCommittedPrefix,
 		"a learner applied a DIFF from a leader that was never established, then exited on an fsync error; " +
 			"the harness counted the old leader's unacknowledged proposal as committed"},
+	{"swarm", 4446, checker.InvDigest,
+		"a follower dropped for a slow fsync fast-forwarded an uncommitted create; the snapshot its last log flush " +
+			"triggered was serialized after the fast-forward, under the older zxid, and the TRUNC reload kept the create"},
+	{"swarm", 3758, checker.InvDigest, "the same fast-forward snapshot (paused servers)"},
+	{"swarm", 4059, checker.InvDigest, "the same fast-forward snapshot (an fsync error)"},
 }
 
 func TestSafetyRegressionSeeds(t *testing.T) {

@@ -364,6 +364,7 @@ func (s *Server) leaveRole(now int64, fastForward bool) {
 // and every pending txn is applied (fastForwardDataBase).
 func (s *Server) fastForward(now int64) {
 	s.flushAllLog()
+	s.freezeSnapshots()
 	applied := false
 	for _, p := range s.db.unapplied() {
 		if p.Zxid <= s.log.appendedMax {
@@ -374,6 +375,21 @@ func (s *Server) fastForward(now int64) {
 	s.db.pending = nil
 	if applied {
 		s.emit(FastForwarded{Zxid: s.db.lastProcessed, Digest: s.db.tree.Digest()})
+	}
+}
+
+// freezeSnapshots gives every snapshot emitted in this input, and not yet written, a copy
+// of the tree as it stands now. The harness serializes a snapshot's tree when it executes
+// the effect, after this input; without the copy a snapshot triggered by the final log
+// flush of a fast-forward would also hold the txns fast-forwarded after it — txns that
+// may never commit — under a name (zxid) that says they are not in it, and a later TRUNC
+// reload from it would keep them.
+func (s *Server) freezeSnapshots() {
+	for i, e := range s.out {
+		if rs, ok := e.(RollAndSnapshot); ok && rs.Tree == s.db.tree {
+			rs.Tree = s.db.tree.Clone()
+			s.out[i] = rs
+		}
 	}
 }
 

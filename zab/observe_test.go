@@ -3,6 +3,7 @@ package zab
 import (
 	"testing"
 
+	"github.com/zabsim/zabsim/datatree"
 	cp "github.com/zabsim/zabsim/zab/clientproto"
 )
 
@@ -126,5 +127,53 @@ func TestLeaderAfterSnapPrepsAgainstTheInstalledTree(t *testing.T) {
 	}
 	if !hasNode(w.servers[3], "/e1-600/kid") {
 		t.Errorf("the create was not applied to server 3's tree")
+	}
+}
+
+// A snapshot triggered by the final log flush of a fast-forward holds the tree as it was
+// when it was triggered (its name's zxid), not the txns fast-forwarded after it: those
+// may never commit, and a TRUNC reload from the snapshot would keep them (swarm 4446: a
+// follower dropped for a slow fsync was told TRUNC and kept an uncommitted create).
+func TestFastForwardSnapshotExcludesFastForwardedTxns(t *testing.T) {
+	w := newWorld(t, 3, V3_9_3)
+	for _, id := range []int64{1, 2, 3} {
+		w.start(id)
+	}
+	if !w.runUntil(10*tickNs, w.allServing) {
+		t.Fatalf("no leader\n%s", w.dump())
+	}
+	f := int64(1)
+	if f == w.leader() {
+		f = 2
+	}
+	s := w.servers[f]
+	p := makeTxns(s.currentEpoch, 1, 1)[0]
+	e, err := decodeEntry(p.Zxid, p.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A proposal received and queued for the log, not committed; the next batch snapshots.
+	s.db.pending = append(s.db.pending, e)
+	s.logTxn(e.Proposal, nil)
+	s.log.snapAfter = 0
+	s.fastForward(w.now)
+	effs := s.flush()
+	path := e.txn.Txn.(*datatree.CreateTxn).Path
+	snaps := 0
+	for _, eff := range effs {
+		rs, ok := eff.(RollAndSnapshot)
+		if !ok {
+			continue
+		}
+		snaps++
+		if _, code := rs.Tree.Exists(path, -1); code == 0 {
+			t.Errorf("snapshot 0x%x holds %s, fast-forwarded after it was triggered", rs.Zxid, path)
+		}
+	}
+	if snaps != 1 {
+		t.Fatalf("the fast-forward's flush took %d snapshots, want 1 (the test's trigger)", snaps)
+	}
+	if !hasNode(s, path) {
+		t.Errorf("the fast-forward did not apply %s to memory", path)
 	}
 }
