@@ -206,11 +206,14 @@ func logChangeUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
 
 // ExplainRun returns the known weakness that accounts for everything that went wrong in
 // a run: every harness error is a refusal to start that ExplainRefusal explains, and
-// every checker failure is explained by ExplainFailure, or involves a server whose epoch
-// already went back for a known reason (what an epoch regression leads to: a second
-// leader of the same epoch, diverging txns), or is a liveness failure that an explained
-// refusal accounts for (a server that will not start cannot converge). ok is false when
-// nothing went wrong or anything is left unexplained.
+// every checker failure is explained by ExplainFailure, or is a liveness failure that an
+// explained refusal accounts for (a server that will not start cannot converge), or is a
+// replication failure seen after a server lost durable state for a known reason (an
+// epoch that went back, a log file or truncation a power loss undid): what such a loss
+// leads to — a second leader of the same epoch, a txn committed by a quorum that then
+// forgot it, diverging txns. ok is false when nothing went wrong or anything is left
+// unexplained. (A run labelled so can hide a second, independent bug; the label names
+// the first cause only.)
 func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 	refused := 0
 	for _, r := range c.refusals {
@@ -226,23 +229,26 @@ func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 	if len(c.errors) != refused {
 		return Known{}, false // an error that is not a refusal
 	}
-	regressed := map[int]int64{} // server -> when its epoch went back, explained
-	for _, f := range rep.Failures {
+	lossAt := int64(-1) // when a server first lost durable state for a known reason
+	explained := make([]bool, len(rep.Failures))
+	for i, f := range rep.Failures {
 		fk, ok := c.ExplainFailure(f)
+		if !ok {
+			continue
+		}
+		explained[i] = true
+		if k.ID == "" {
+			k = fk
+		}
+		if losesState(fk.ID) && (lossAt < 0 || f.At < lossAt) {
+			lossAt = f.At
+		}
+	}
+	for i, f := range rep.Failures {
 		switch {
-		case ok:
-			if k.ID == "" {
-				k = fk
-			}
-			if f.Invariant == checker.InvEpochMonotonic && fk.ID == KnownEpochRename {
-				for _, s := range f.Servers {
-					if at, seen := regressed[s]; !seen || f.At < at {
-						regressed[s] = f.At
-					}
-				}
-			}
+		case explained[i]:
 		case refused > 0 && followsFromRefusal(f.Invariant):
-		case followsFromRegression(f, regressed):
+		case lossAt >= 0 && followsFromLoss(f, lossAt):
 		default:
 			return Known{}, false
 		}
@@ -250,15 +256,24 @@ func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 	return k, k.ID != ""
 }
 
-// followsFromRegression: the failure involves a server whose epoch had gone back (for a
-// known reason) by the time it was seen.
-func followsFromRegression(f checker.Failure, regressed map[int]int64) bool {
-	for _, s := range f.Servers {
-		if at, ok := regressed[s]; ok && f.At >= at {
-			return true
+// losesState: the known weaknesses in which a server forgets durable state it had acted
+// on.
+func losesState(id string) bool {
+	return id == KnownEpochRename || id == KnownLogCreateNotDurable || id == KnownTruncNotSynced
+}
+
+// followsFromLoss: a replication or liveness failure seen after a server lost durable
+// state (final-state checks, At 0, count as after).
+func followsFromLoss(f checker.Failure, lossAt int64) bool {
+	switch f.Invariant {
+	case checker.InvEpochMonotonic, checker.InvOneLeaderPerEpoch, checker.InvSameTxnAtZxid,
+		checker.InvCommittedPrefix, checker.InvLostWrite, checker.InvDigest:
+	default:
+		if !strings.HasPrefix(f.Invariant, "liveness") {
+			return false
 		}
 	}
-	return false
+	return f.At == 0 || f.At >= lossAt
 }
 
 // followsFromRefusal: the failures a server that will not start causes by itself (the
