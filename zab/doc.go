@@ -19,7 +19,8 @@
 //	effs = s.OnClientConnected(now, conn); s.OnClientMessage(now, conn, *clientproto.ConnectRequest or *clientproto.Request)
 //
 // Effects: Send, Dial (answer with OnPeerConnected(dialed=true) or OnDialFailed),
-// CloseConn, SetTimer (replaces a pending timer with the same id), CancelTimer,
+// CloseConn, SetTimer (replaces a pending timer with the same id; OnTimer must come at or
+// after At on the clock the server is given — an early call is taken as stale), CancelTimer,
 // AppendTxns, RollAndSnapshot, WriteEpoch, Truncate, Reload, Exit (the process exits as
 // ZooKeeper's would: treat it as a crash). Disk effects must be executed and completed in
 // emission order. Observations for checkers: ModeChanged (with ZooKeeper's reason),

@@ -13,7 +13,8 @@
 //     connections to the electionPort and quorumPort, as in ZooKeeper; the quorum port is
 //     bound only while the server leads. A close delivers the data already written
 //     first (TCP's FIN), then the peer learns of it.
-//   - SetTimer / CancelTimer as host events on the host's own (possibly drifting) clock.
+//   - SetTimer / CancelTimer as host events on the host's own (possibly drifting) clock;
+//     the server sees a timer fire at or after its deadline on that clock, never before.
 //   - AppendTxns writes to the log at once (page cache) and fsyncs when the completion fires,
 //     a disk latency later (sim.Disk.FsyncLatency); OnDiskDone follows. A crash in between
 //     loses what was not synced, per the disk's crash model. Disk effects complete in the
