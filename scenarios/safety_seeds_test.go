@@ -27,6 +27,10 @@ var safetyRegressions = []safetyRegression{
 			"triggered was serialized after the fast-forward, under the older zxid, and the TRUNC reload kept the create"},
 	{"swarm", 3758, checker.InvDigest, "the same fast-forward snapshot (paused servers)"},
 	{"swarm", 4059, checker.InvDigest, "the same fast-forward snapshot (an fsync error)"},
+	{"swarm", 11283, checker.InvCommittedPrefix,
+		"a learner left a sync whose leader was never established without fast-forwarding anything; the harness " +
+			"dropped the sync's held applies but did not say the tree had moved, and its next commit seemed to skip txns"},
+	{"swarm", 5406, checker.InvCommittedPrefix, "the same abandoned sync"},
 }
 
 func TestSafetyRegressionSeeds(t *testing.T) {

@@ -322,6 +322,7 @@ func (n *node) observe(e zab.Effect) {
 			n.c.replicas.LeaderLost(int(n.sid), at)
 		}
 		n.listenQuorum(e.Mode == zab.Leading)
+		n.abandonSyncApplied(at)
 		n.c.tracef("server %d mode %v leader %d epoch %d (%s)", n.sid, e.Mode, e.Leader, e.Epoch, e.Reason)
 	case zab.Established:
 		n.leading = true

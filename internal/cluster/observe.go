@@ -36,6 +36,17 @@ func (n *node) movedWithoutCommits(zxid, digest int64, at int64) {
 	n.c.replicas.Recovered(int(n.sid), zxid, uint64(digest), true, at)
 }
 
+// abandonSyncApplied: the server left the sync whose applies were held (its leader was
+// not established meanwhile). Its tree still holds them, so the checker is told where it
+// stands, as after a recovery, without counting them as commits.
+func (n *node) abandonSyncApplied(at int64) {
+	if len(n.syncApplied) == 0 {
+		return
+	}
+	last := n.syncApplied[len(n.syncApplied)-1]
+	n.movedWithoutCommits(last.Zxid, last.Digest, at)
+}
+
 // releaseSyncApplied reports, once leader e.Leader is established in e.Epoch, the txns
 // its learners applied while syncing with it.
 func (c *Cluster) releaseSyncApplied(e zab.Established, at int64) {
