@@ -64,7 +64,7 @@
 //
 // # Deliberately broken variants (mutants)
 //
-// Three variants break a rule on purpose, so that tests and `zabsim explore --variant`
+// Four variants break a rule on purpose, so that tests and `zabsim explore --variant`
 // can show the checker misses nothing; Variant.IsBug reports them and the swarm never
 // draws them. Outside their bug they follow 3.9.3.
 //
@@ -75,6 +75,9 @@
 //	PreZK1419         ("pre-zk-1419"): the election uses ZooKeeper 3.4.0–3.4.3's vote
 //	                  order (fle.PreZK1419), whose sid tie-break ignores the epoch, so an
 //	                  election can keep changing its mind (ZK-1419, a liveness bug)
+//	BugNoEpochCheck   ("bug-no-epoch-check"): a new leader reuses the highest accepted
+//	                  epoch and counts learners already in it, so two leaders are
+//	                  established in one epoch
 //
 // The election's knobs come from zoo.cfg: fastleader.minNotificationInterval and
 // fastleader.maxNotificationInterval (the poll back-off) and cnxTimeout (the connect

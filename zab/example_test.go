@@ -18,7 +18,7 @@ func ExampleParseVariant() {
 	// 3.8.0 <nil>
 	// 3.8.5 <nil>
 	// 3.9.3 <nil>
-	// zab: unknown variant "3.7.0" (want 3.8.0, 3.8.5 or 3.9.3, a deliberately broken bug-ack-before-fsync or bug-skip-trunc, or pre-zk-1419)
+	// zab: unknown variant "3.7.0" (want 3.8.0, 3.8.5 or 3.9.3, a deliberately broken bug-ack-before-fsync, bug-skip-trunc or bug-no-epoch-check, or pre-zk-1419)
 }
 
 // Quorum packets carry ZooKeeper's type numbers and jute layout.

@@ -168,6 +168,9 @@ func (s *Server) tryDecideEpoch(now int64) {
 	for _, acc := range l.connecting { //det:unordered-ok max is order-independent
 		epoch = max(epoch, acc+1)
 	}
+	if s.opts.Variant == BugNoEpochCheck {
+		epoch = max(1, epoch-1) // the mutant: the highest accepted epoch, not a new one
+	}
 	l.epoch = epoch
 	s.writeEpoch(AcceptedEpochFile, epoch, func(now int64, err error) {
 		if err != nil {
@@ -206,6 +209,9 @@ func (s *Server) onAckEpoch(now int64, h *learnerHandler, pkt QuorumPacket) {
 	h.peerLastZxid = pkt.Zxid
 	h.stage = stageAckEpoch
 	l := s.lead
+	if peerCurrentEpoch == -1 && s.opts.Variant == BugNoEpochCheck && l.phase == phaseAckEpoch {
+		l.epochAcks[h.sid] = true // the mutant: a learner already in this epoch counts too
+	}
 	if peerCurrentEpoch != -1 {
 		ahead := int64(peerCurrentEpoch) > s.currentEpoch ||
 			(int64(peerCurrentEpoch) == s.currentEpoch && pkt.Zxid > s.db.lastProcessed)

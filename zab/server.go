@@ -71,11 +71,18 @@ const (
 	// may never settle (ZK-1419). Like the mutants it is never drawn by default; it
 	// isolates that one historical bug.
 	PreZK1419
+	// BugNoEpochCheck is deliberately broken (a mutant, never drawn by default): a new
+	// leader reuses the highest acceptedEpoch of its quorum instead of a new one, and counts
+	// learners already in that epoch (ACKEPOCH -1) towards its quorum, so two leaders are
+	// established, and propose the same zxids, in one epoch (what ZAB 1.0's epochs prevent).
+	BugNoEpochCheck
 )
 
 // IsBug reports whether v is a deliberately broken variant (a mutant, or PreZK1419's
 // historical bug).
-func (v Variant) IsBug() bool { return v == BugAckBeforeFsync || v == BugSkipTrunc || v == PreZK1419 }
+func (v Variant) IsBug() bool {
+	return v == BugAckBeforeFsync || v == BugSkipTrunc || v == PreZK1419 || v == BugNoEpochCheck
+}
 
 // votePredicate is the election's vote order under v.
 func (v Variant) votePredicate() fle.Predicate {
@@ -107,12 +114,15 @@ func (v Variant) String() string {
 		return "bug-skip-trunc"
 	case PreZK1419:
 		return "pre-zk-1419"
+	case BugNoEpochCheck:
+		return "bug-no-epoch-check"
 	}
 	return "variant?"
 }
 
-// ParseVariant accepts "3.9.3", "3.8.0" (also "3.8.0"–"3.8.4") and "3.8.5" ("3.8.6"), and
-// the deliberately broken "bug-ack-before-fsync" and "bug-skip-trunc".
+// ParseVariant accepts "3.9.3", "3.8.0" (also "3.8.0"–"3.8.4") and "3.8.5" ("3.8.6"), the
+// deliberately broken "bug-ack-before-fsync", "bug-skip-trunc" and "bug-no-epoch-check",
+// and "pre-zk-1419".
 func ParseVariant(s string) (Variant, error) {
 	switch s {
 	case "", "3.9.3", "default":
@@ -127,8 +137,10 @@ func ParseVariant(s string) (Variant, error) {
 		return BugSkipTrunc, nil
 	case "pre-zk-1419":
 		return PreZK1419, nil
+	case "bug-no-epoch-check":
+		return BugNoEpochCheck, nil
 	}
-	return 0, errorf("unknown variant %q (want 3.8.0, 3.8.5 or 3.9.3, a deliberately broken bug-ack-before-fsync or bug-skip-trunc, or pre-zk-1419)", s)
+	return 0, errorf("unknown variant %q (want 3.8.0, 3.8.5 or 3.9.3, a deliberately broken bug-ack-before-fsync, bug-skip-trunc or bug-no-epoch-check, or pre-zk-1419)", s)
 }
 
 // Options are the per-run knobs of a server beyond zoo.cfg.

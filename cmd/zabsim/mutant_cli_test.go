@@ -16,6 +16,7 @@ import (
 var mutantChecks = map[string]bool{
 	checker.InvCommittedPrefix: true, checker.InvLostWrite: true, checker.InvLinearizable: true,
 	checker.InvReadSnapshot: true, checker.InvDigest: true, checker.InvSameTxnAtZxid: true,
+	checker.InvOneLeaderPerEpoch: true, checker.InvMonotonicSession: true,
 }
 
 // TestMutantIsFoundReproducedAndShrunk is issue 6's demonstration on the real server: with
@@ -29,6 +30,7 @@ func TestMutantIsFoundReproducedAndShrunk(t *testing.T) {
 	}{
 		{"bug-ack-before-fsync", "200"},
 		{"bug-skip-trunc", "60"},
+		{"bug-no-epoch-check", "20"},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			found := mutantFailures(t, tc.variant, tc.seeds)

@@ -174,3 +174,37 @@ func deposeWithUncommittedWrites(t *testing.T, c *Cluster) (old int64, others []
 	}
 	return old, others
 }
+
+// noEpochCheckScript: a write commits, the leader is killed and the others elect a new
+// one. The correct server's new leader takes a new epoch; the mutant's reuses the old one,
+// so two leaders are established (and propose the same zxids) in one epoch.
+func noEpochCheckScript(t *testing.T, v zab.Variant) checker.Report {
+	c := mutantCluster(t, 5, v)
+	old, _ := c.Leader()
+	cl, _ := c.AddClient(ClientOptions{Servers: followersOf(c, old)})
+	write := func(path string) {
+		if r := mustCall(t, c, cl, func(now int64, lib *client.Client, cb client.Callback) {
+			lib.Create(now, path, []byte("x"), cp.FlagPersistent, cb)
+		}); r.Err != cp.ErrOK {
+			t.Fatalf("create %s: %v", path, r.Err)
+		}
+	}
+	write("/before")
+	c.Kill(old)
+	if err := c.waitFor("a new leader", func() bool { l, ok := c.Leader(); return ok && l != old }); err != nil {
+		t.Fatal(err)
+	}
+	write("/after")
+	return checkRun(c)
+}
+
+func TestCheckerCatchesTwoLeadersInOneEpoch(t *testing.T) {
+	if r := noEpochCheckScript(t, zab.V3_9_3); r.Has(checker.InvOneLeaderPerEpoch) || r.Has(checker.InvSameTxnAtZxid) {
+		t.Fatalf("the correct server has two leaders in one epoch too: the script, not the mutant, is at fault:\n%s", r.String())
+	}
+	r := noEpochCheckScript(t, zab.BugNoEpochCheck)
+	if !r.Has(checker.InvOneLeaderPerEpoch) {
+		t.Fatalf("two leaders established in one epoch went unnoticed:\n%s", r.String())
+	}
+	t.Logf("bug-no-epoch-check caught:\n%s", r.String())
+}
