@@ -123,6 +123,14 @@ func TestRapidShrinksThePlantedBug(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer flag.Set("rapid.nofailfile", "false")
+	// rapid's shrinker is a heuristic search: from a rare starting case it can stop at a
+	// local minimum of 3-4 events (seen once in many random runs). A fixed generator seed
+	// keeps this test's bound a statement about one reproducible search rather than a
+	// flake; seeds 1-12 all shrink to 1-2 events.
+	if err := flag.Set("rapid.seed", "1"); err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("rapid.seed", "0")
 	rec := &recordingTB{T: t}
 	rapid.Check(rec, func(t *rapid.T) {
 		checkRun(t, genOptions(t, scenariotest.BugVariant), scenariotest.NewToy)
