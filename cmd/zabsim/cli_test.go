@@ -167,7 +167,7 @@ func TestPlantedBugIsFoundReproducedAndShrunk(t *testing.T) {
 			repros = append(repros, cmd)
 		}
 	}
-	if len(repros) == 0 || !strings.Contains(out, "failing (") {
+	if len(repros) == 0 || !strings.Contains(out, "failing: ") {
 		t.Fatalf("explore listed no repro commands:\n%s", out)
 	}
 	for _, cmd := range repros[:min(3, len(repros))] {
