@@ -69,6 +69,13 @@ var knownReproductions = []struct {
 	// Server 7 briefly led with txns nobody else had and snapshotted them at lead start;
 	// the next leader's TRUNC reload picked that snapshot (ZOOKEEPER-4837).
 	{"swarm", 792, checker.InvDigest, "ZK-4837 (TRUNC reload picks a newer snapshot)"},
+	// Server 5 wrote its SNAP sync snapshot, its currentEpoch write failed on a full disk
+	// and it exited; the power cut after its refusal to restart undid the snapshot's
+	// name, so the label must judge the disk it refused, not the one left at the end.
+	{"swarm", 1193, checker.InvCrash, "ZK-1653 (new-epoch data on disk before currentEpoch)"},
+	// Server 2 (3.9.3 order: persist the sync's txns, then currentEpoch) exited on a
+	// failed log fsync at NEWLEADER; the page cache kept the epoch-2 txns.
+	{"swarm", 1622, checker.InvCrash, "ZK-1653 (new-epoch data on disk before currentEpoch)"},
 }
 
 func TestKnownReproductionsAreLabelled(t *testing.T) {

@@ -14,8 +14,9 @@ func (n *node) disk(inc int, e zab.Effect) {
 	switch e := e.(type) {
 	case zab.AppendTxns:
 		err := n.store.append(e.Entries)
-		if err == nil {
+		if err == nil && len(e.Entries) > 0 {
 			n.unlogged = append(n.unlogged, e.Entries...)
+			n.noteAheadWrite(n.srv, e.Entries[len(e.Entries)-1].Zxid, false)
 		}
 		n.completeAfter(inc, n.drawDisk(e.Fsync), func() error {
 			if err != nil || !e.Fsync {
@@ -26,6 +27,9 @@ func (n *node) disk(inc int, e zab.Effect) {
 	case zab.RollAndSnapshot:
 		// Serialize now: the tree is the server's live one and will move on.
 		err := n.store.snapshot(e.Zxid, e.Tree, e.Sessions, e.Sync)
+		if err == nil {
+			n.noteAheadWrite(n.srv, e.Zxid, true)
+		}
 		n.completeAfter(inc, n.drawDisk(true), func() error { return err },
 			func(srv *zab.Server, err error) []zab.Effect { return srv.OnDiskDone(n.now(), e.Op, err) })
 	case zab.WriteEpoch:

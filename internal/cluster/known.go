@@ -25,6 +25,9 @@ type Refusal struct {
 	// crashes is how many power losses the server's host had had by then (the harness
 	// cuts the power of a host that refused right after, at the same instant).
 	crashes int
+	// files are the paths on the server's disk when it refused: the disk it refused
+	// to start from (the power cut that follows may undo names on it).
+	files []string
 }
 
 // Refusals lists the restarts whose recovery failed, in order.
@@ -92,16 +95,10 @@ func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
 		if k, ok := epochRenameUndone(r.Server, reps, func(string) bool { return true }); ok {
 			return k, true
 		}
-		snap, ok := c.syncSnapshotBehind(r)
-		if !ok {
-			return Known{}, false
-		}
-		// ZooKeeper takes a learner's sync snapshot at NEWLEADER before it writes
+		// ZooKeeper persists a learner's sync state at NEWLEADER before it writes
 		// currentEpoch; a server that goes down in between, by power loss or exit (a
-		// failed currentEpoch write), leaves exactly this disk.
-		return Known{ID: KnownSyncSnapshotBeforeEpoch, Explanation: fmt.Sprintf(
-			"server %d went down after writing its sync snapshot %s but before currentEpoch; ZooKeeper 3.8 refuses to start from that disk (%d power losses before)",
-			r.Server, snap, len(reps))}, true
+		// failed write), leaves exactly this disk.
+		return c.newEpochDataBehind(r)
 	}
 	for _, rep := range reps {
 		for _, name := range rep.FailedSync {
@@ -122,20 +119,11 @@ func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
 	return Known{}, false
 }
 
-// syncSnapshotBehind finds the snapshot file named by the last zxid of an "is older than
-// the last zxid" refusal on the refusing server's disk: the sync snapshot that got ahead of
-// currentEpoch.
-func (c *Cluster) syncSnapshotBehind(r Refusal) (string, bool) {
-	_, after, ok := strings.Cut(r.Err, "is older than the last zxid, ")
-	if !ok {
-		return "", false
-	}
-	var zxid int64
-	if _, err := fmt.Sscanf(after, "%v", &zxid); err != nil {
-		return "", false
-	}
+// snapshotFile finds the snapshot named zxid on the disk the server refused to start
+// from.
+func (r Refusal) snapshotFile(zxid int64) (string, bool) {
 	want := fmt.Sprintf("snapshot.%x", zxid)
-	for _, f := range c.w.Disk(c.node(r.Server).host).Files() {
+	for _, f := range r.files {
 		if path.Base(f) == want {
 			return f, true
 		}

@@ -38,6 +38,8 @@ type node struct {
 	// staleReloads are the TRUNC reloads that picked a snapshot newer than the truncation
 	// point (ZK-4837; see known4837.go).
 	staleReloads []staleReload
+	// ahead are writes of data newer than the server's currentEpoch (known1653.go).
+	ahead []aheadWrite
 
 	last  zab.Status // the server's status when last read (kept while it is down)
 	exits int
