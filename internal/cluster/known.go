@@ -83,6 +83,9 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 		if k, ok := logChangeUndone(int64(sid), reps); ok {
 			return k, true
 		}
+		if k, ok := failedSyncLost(int64(sid), reps); ok {
+			return k, true
+		}
 	}
 	return Known{}, false
 }
@@ -192,6 +195,23 @@ func logChangeUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
 	return Known{}, false
 }
 
+// failedSyncLost finds, newest crash first, log data a crash lost because its fsync had
+// failed (EIO marks the pages clean unwritten): ZooKeeper exited, but a restart before
+// the power loss read the data back from the page cache and acted on it, so the loss
+// leaves a hole in the log that 3.8's replay does not notice (reference §11, ZK-4882).
+func failedSyncLost(sid int64, reps []sim.CrashReport) (Known, bool) {
+	for i := len(reps) - 1; i >= 0; i-- {
+		for _, name := range reps[i].FailedSync {
+			if isLogFile(name) {
+				return Known{ID: KnownFailedFsync, Explanation: fmt.Sprintf(
+					"an fsync of %s on server %d had failed (EIO), so its written data never reached the disk; the power loss at %v took those txns from its log",
+					name, sid, reps[i].At)}, true
+			}
+		}
+	}
+	return Known{}, false
+}
+
 // ExplainRun returns the known weakness that accounts for everything that went wrong in
 // a run: every harness error is a refusal to start that ExplainRefusal explains, and
 // every checker failure is explained by ExplainFailure, or is a liveness failure that an
@@ -247,7 +267,8 @@ func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 // losesState: the known weaknesses in which a server forgets durable state it had acted
 // on.
 func losesState(id string) bool {
-	return id == KnownEpochRename || id == KnownLogCreateNotDurable || id == KnownTruncNotSynced
+	return id == KnownEpochRename || id == KnownLogCreateNotDurable || id == KnownTruncNotSynced ||
+		id == KnownFailedFsync
 }
 
 // followsFromLoss: a replication or liveness failure seen after a server lost durable
