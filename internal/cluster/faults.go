@@ -56,7 +56,7 @@ func (c *Cluster) Restart(sid int64) {
 	c.w.Restart(n.host)
 	if err := n.boot(); err != nil {
 		c.refusals = append(c.refusals, Refusal{Server: sid, AtNs: int64(c.w.Now()), Err: err.Error(),
-			crashes: len(c.CrashReports(sid)), files: c.w.Disk(n.host).Files()})
+			crashes: len(c.CrashReports(sid)), since: n.crashesAtBoot, files: c.w.Disk(n.host).Files()})
 		c.harnessError(err.Error())
 		c.w.Crash(n.host)
 	}

@@ -25,6 +25,9 @@ type Refusal struct {
 	// crashes is how many power losses the server's host had had by then (the harness
 	// cuts the power of a host that refused right after, at the same instant).
 	crashes int
+	// since is how many it had had at its last successful start: only the power losses
+	// after it can explain the refusal (the server started from the disk they left).
+	since int
 	// files are the paths on the server's disk when it refused: the disk it refused
 	// to start from (the power cut that follows may undo names on it).
 	files []string
@@ -92,7 +95,7 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 
 // ExplainRefusal returns the known weakness behind a server refusing to start.
 func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
-	reps := c.CrashReports(r.Server)[:r.crashes]
+	reps := c.CrashReports(r.Server)[r.since:r.crashes]
 	switch {
 	case strings.Contains(r.Err, "is older than the last zxid") || strings.Contains(r.Err, "accepted epoch"):
 		if k, ok := epochRenameUndone(r.Server, reps, func(string) bool { return true }); ok {

@@ -1,6 +1,10 @@
 package cluster
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/zabsim/zabsim/sim"
+)
 
 // An "is older than the last zxid" refusal is labelled ZK-1653 only when the server
 // wrote that very zxid ahead of its currentEpoch before refusing (and, for a snapshot,
@@ -34,5 +38,33 @@ func TestNewEpochDataRefusalNeedsTheAheadWrite(t *testing.T) {
 		if ok != tc.want || (ok && k.ID != KnownSyncSnapshotBeforeEpoch) {
 			t.Errorf("%s: ExplainRefusal = %+v, %v; want labelled %v", tc.name, k, ok, tc.want)
 		}
+	}
+}
+
+// A refusal is explained only by the power losses since the server last started: an
+// epoch rename a crash undid before a successful start is no longer the cause.
+func TestRefusalIgnoresCrashesBeforeTheLastStart(t *testing.T) {
+	disk := sim.DefaultDiskOptions()
+	disk.Model = sim.DiskStrict
+	c, err := New(Options{Seed: 3, Disk: &disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.waitFor("convergence", c.Converged); err != nil {
+		t.Fatal(err)
+	}
+	const sid = 1
+	c.CrashWith(sid, sim.CrashDrop)
+	if _, ok := epochRenameUndone(sid, c.CrashReports(sid), func(string) bool { return true }); !ok {
+		t.Fatalf("the strict disk's crash undid no epoch rename: %+v", c.CrashReports(sid))
+	}
+	r := Refusal{Server: sid, AtNs: int64(c.Now()), crashes: 1,
+		Err: "wal: the current epoch, 0x0, is older than the last zxid, 0x100000001"}
+	if k, ok := c.ExplainRefusal(r); !ok || k.ID != KnownEpochRename {
+		t.Errorf("refusal right after the crash: %+v, %v; want %s", k, ok, KnownEpochRename)
+	}
+	r.since = 1
+	if k, ok := c.ExplainRefusal(r); ok {
+		t.Errorf("refusal after a successful start that followed the crash was labelled %+v", k)
 	}
 }

@@ -40,6 +40,9 @@ type node struct {
 	staleReloads []staleReload
 	// ahead are writes of data newer than the server's currentEpoch (known1653.go).
 	ahead []aheadWrite
+	// crashesAtBoot is how many power losses the host had had at the last successful
+	// boot (a later refusal to start is explained by the ones after it).
+	crashesAtBoot int
 
 	last  zab.Status // the server's status when last read (kept while it is down)
 	exits int
@@ -65,6 +68,7 @@ func (n *node) boot() error {
 	}
 	n.inc++
 	n.srv = srv
+	n.crashesAtBoot = len(n.c.CrashReports(n.sid))
 	n.conns = map[zab.ConnID]*connInfo{}
 	n.timer = map[zab.TimerID]sim.Timer{}
 	n.unlogged, n.syncApplied = nil, nil
