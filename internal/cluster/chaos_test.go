@@ -88,15 +88,7 @@ func unexpectedFailure(res *ChaosResult, found map[string]int) bool {
 // back, the checker flags the epoch going down, and the harness labels it with the known
 // weakness from what the crash undid.
 func TestEpochRenameLost(t *testing.T) {
-	disk := sim.DefaultDiskOptions()
-	disk.Model = sim.DiskStrict
-	c, err := New(Options{Seed: 1, Disk: &disk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.waitFor("convergence", c.Converged); err != nil {
-		t.Fatal(err)
-	}
+	c := convergedOn(t, 1, sim.DiskStrict)
 	old, _ := c.Leader()
 	c.Kill(old)
 	if err := c.waitFor("a new leader", func() bool { l, ok := c.Leader(); return ok && l != old }); err != nil {

@@ -12,7 +12,20 @@ import (
 // converged builds a default cluster and waits until it serves.
 func converged(t *testing.T, seed uint64) *Cluster {
 	t.Helper()
-	c, err := New(Options{Seed: seed})
+	return convergedWith(t, Options{Seed: seed})
+}
+
+// convergedOn is converged on disks of the given durability model.
+func convergedOn(t *testing.T, seed uint64, model sim.DiskModel) *Cluster {
+	t.Helper()
+	disk := sim.DefaultDiskOptions()
+	disk.Model = model
+	return convergedWith(t, Options{Seed: seed, Disk: &disk})
+}
+
+func convergedWith(t *testing.T, o Options) *Cluster {
+	t.Helper()
+	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,15 +44,7 @@ func TestNewEpochDataRefusalNeedsTheAheadWrite(t *testing.T) {
 // A refusal is explained only by the power losses since the server last started: an
 // epoch rename a crash undid before a successful start is no longer the cause.
 func TestRefusalIgnoresCrashesBeforeTheLastStart(t *testing.T) {
-	disk := sim.DefaultDiskOptions()
-	disk.Model = sim.DiskStrict
-	c, err := New(Options{Seed: 3, Disk: &disk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.waitFor("convergence", c.Converged); err != nil {
-		t.Fatal(err)
-	}
+	c := convergedOn(t, 3, sim.DiskStrict)
 	const sid = 1
 	c.CrashWith(sid, sim.CrashDrop)
 	if _, ok := epochRenameUndone(sid, c.CrashReports(sid), func(string) bool { return true }); !ok {

@@ -14,15 +14,7 @@ import (
 // directory); a power loss removes it, and a failure on that server is labelled so. A
 // server whose crash undid nothing gets no label.
 func TestStrictDiskLosesNewLogFileLabelled(t *testing.T) {
-	disk := sim.DefaultDiskOptions()
-	disk.Model = sim.DiskStrict
-	c, err := New(Options{Seed: 3, Disk: &disk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.waitFor("convergence", c.Converged); err != nil {
-		t.Fatal(err)
-	}
+	c := convergedOn(t, 3, sim.DiskStrict)
 	cl, _ := c.AddClient(ClientOptions{})
 	if r := mustCall(t, c, cl, func(now int64, lib *client.Client, cb client.Callback) {
 		lib.Create(now, "/x", []byte("x"), cp.FlagPersistent, cb)

@@ -20,15 +20,7 @@ import (
 // else makes the cut durable (on ext4's ordered journal the next fsync of any file
 // would); the harness labels what the crash undid with the known weakness.
 func TestTruncLostOnPowerLoss(t *testing.T) {
-	disk := sim.DefaultDiskOptions()
-	disk.Model = sim.DiskReordered
-	c, err := New(Options{Seed: 21, Disk: &disk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.waitFor("convergence", c.Converged); err != nil {
-		t.Fatal(err)
-	}
+	c := convergedOn(t, 21, sim.DiskReordered)
 	old, others := deposeWithUncommittedWrites(t, c)
 	uncommitted := c.loggedAfter(t, old, c.Status(others[0]).AppliedZxid)
 	if len(uncommitted) == 0 {
