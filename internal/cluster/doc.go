@@ -46,14 +46,19 @@
 // power loss's sim.CrashReport (CrashReports: the name changes and sizes it undid, the
 // files it tore, data a failed fsync lost) is traced and kept, and every restart whose
 // recovery fails is kept as a Refusal. ExplainFailure (a checker failure),
-// ExplainRefusal (a server that will not start) and ExplainRun (a whole run: every
+// ExplainRefusal (a server that will not start, from the power losses since its last
+// successful start) and ExplainRun (a whole run: every
 // failure and error accounted for) match them against the known weaknesses and return a
 // Known (id and one-line explanation): KnownEpochRename (an epoch file's tmp + fsync +
 // rename, never directory-fsynced, reverted), KnownSyncSnapshotBeforeEpoch (new-epoch
-// data on disk before currentEpoch: "the current epoch is older than the last zxid"),
-// KnownTruncNotSynced (a TRUNC's unsynced cut or log removal reverted), KnownTornLog
-// (reordered writes left a log record that fails its CRC), KnownFailedFsync (an fsync
-// EIO lost the data the log's committed size covers), KnownTruncReloadsNewerSnapshot
+// data on disk before currentEpoch: "the current epoch is older than the last zxid",
+// only for a zxid the harness saw the server write — a sync snapshot, or under 3.8.5+
+// orders the sync's logged txns — while its currentEpoch was older, judged on the disk
+// it refused), KnownTruncNotSynced (a TRUNC's unsynced cut or log removal reverted),
+// KnownTornLog (reordered writes left a log record that fails its CRC),
+// KnownFailedFsync (an fsync EIO lost the data the log's committed size covers, or txns
+// a server read back from the page cache after exiting, leaving a hole in its log),
+// KnownTruncReloadsNewerSnapshot
 // (ZK-4837: a TRUNC reload picked a snapshot past the truncation point, so the server's
 // tree keeps the truncated txns and its digest differs). Epochs reach the checker when the
 // server learns the write completed, so a crash before that is no regression.
