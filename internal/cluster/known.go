@@ -76,6 +76,9 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 		if k, ok := c.nodeOf(sid).staleReloadBefore(f); ok {
 			return k, true
 		}
+		if f.Invariant == checker.InvOneLeaderPerEpoch {
+			break // below: the epoch went back on a server in the second quorum
+		}
 		if f.Invariant == checker.InvEpochMonotonic {
 			named := func(file string) bool { return strings.Contains(f.Explanation, file) }
 			if k, ok := epochRenameUndone(int64(sid), reps, named); ok {
@@ -88,6 +91,29 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 		}
 		if k, ok := failedSyncLost(int64(sid), reps); ok {
 			return k, true
+		}
+	}
+	if f.Invariant == checker.InvOneLeaderPerEpoch {
+		return c.acceptedEpochWentBack(f.At)
+	}
+	return Known{}, false
+}
+
+// acceptedEpochWentBack explains a second leader established in an epoch at virtual time
+// atNs: the two leaders' quorums share a server, which had acked the first leader's epoch
+// and so must have lost that acceptedEpoch (a rename a power loss undid) and started
+// again from its disk before the second leader's discovery ended.
+func (c *Cluster) acceptedEpochWentBack(atNs int64) (Known, bool) {
+	for _, sid := range c.ServerIDs() {
+		reps := c.crashesBefore(sid, atNs)
+		for i := len(reps) - 1; i >= 0; i-- {
+			if !c.node(sid).bootedBetween(int64(reps[i].At), atNs) {
+				continue
+			}
+			isAccepted := func(file string) bool { return file == "acceptedEpoch" }
+			if k, ok := epochRenameUndone(sid, reps[i:i+1], isAccepted); ok {
+				return k, true
+			}
 		}
 	}
 	return Known{}, false
@@ -275,11 +301,12 @@ func losesState(id string) bool {
 }
 
 // followsFromLoss: a replication or liveness failure seen after a server lost durable
-// state (final-state checks, At 0, count as after).
+// state (final-state checks, At 0, count as after). The epoch checks are not among them:
+// only a server's own epoch file going back breaks them, and ExplainFailure must show
+// which (a lost log or truncation never gives a leader an epoch twice).
 func followsFromLoss(f checker.Failure, lossAt int64) bool {
 	switch f.Invariant {
-	case checker.InvEpochMonotonic, checker.InvOneLeaderPerEpoch, checker.InvSameTxnAtZxid,
-		checker.InvCommittedPrefix, checker.InvLostWrite, checker.InvDigest:
+	case checker.InvSameTxnAtZxid, checker.InvCommittedPrefix, checker.InvLostWrite, checker.InvDigest:
 	default:
 		if !strings.HasPrefix(f.Invariant, "liveness") {
 			return false

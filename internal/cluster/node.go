@@ -43,6 +43,8 @@ type node struct {
 	// crashesAtBoot is how many power losses the host had had at the last successful
 	// boot (a later refusal to start is explained by the ones after it).
 	crashesAtBoot int
+	// bootsNs are the virtual times of its successful boots.
+	bootsNs []int64
 
 	last  zab.Status // the server's status when last read (kept while it is down)
 	exits int
@@ -54,6 +56,16 @@ type connInfo struct {
 }
 
 func (n *node) now() int64 { return int64(n.c.w.LocalNow(n.host)) }
+
+// bootedBetween says whether the server started successfully at a time in (fromNs, toNs].
+func (n *node) bootedBetween(fromNs, toNs int64) bool {
+	for _, at := range n.bootsNs {
+		if at > fromNs && at <= toNs {
+			return true
+		}
+	}
+	return false
+}
 
 // boot recovers the server from its disk and starts it.
 func (n *node) boot() error {
@@ -69,6 +81,7 @@ func (n *node) boot() error {
 	n.inc++
 	n.srv = srv
 	n.crashesAtBoot = len(n.c.CrashReports(n.sid))
+	n.bootsNs = append(n.bootsNs, int64(n.c.w.Now()))
 	n.conns = map[zab.ConnID]*connInfo{}
 	n.timer = map[zab.TimerID]sim.Timer{}
 	n.unlogged, n.syncApplied = nil, nil
