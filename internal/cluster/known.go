@@ -246,9 +246,10 @@ func failedSyncLost(sid int64, reps []sim.CrashReport) (Known, bool) {
 // every checker failure is explained by ExplainFailure, or is a liveness failure that an
 // explained refusal accounts for (a server that will not start cannot converge), or is a
 // replication failure seen after a server lost durable state for a known reason (an
-// epoch that went back, a log file or truncation a power loss undid): what such a loss
-// leads to — a second leader of the same epoch, a txn committed by a quorum that then
-// forgot it, diverging txns. ok is false when nothing went wrong or anything is left
+// epoch that went back, a log file or truncation a power loss undid, log data a failed
+// fsync never wrote): what such a loss leads to — a txn committed by a quorum that then
+// forgot it, diverging txns. (A second leader of one epoch must be explained by
+// ExplainFailure itself: a server that lost its acceptedEpoch and started again.) ok is false when nothing went wrong or anything is left
 // unexplained. (A run labelled so can hide a second, independent bug; the label names
 // the first cause only.)
 func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
