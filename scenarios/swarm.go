@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/zabsim/zabsim/zab"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -57,8 +58,12 @@ func swarmOptions(name string, seed uint64, servers int) *Options {
 	o.SafetyFor = 20 * time.Second
 	o.DrainFor = 40 * time.Second
 	// The liveness bound covers a follower's initLimit-tick sync and a few election
-	// rounds (FLE's backoff grows to 60 s only after many failed rounds).
-	o.LivenessFor = 30*time.Second + 2*time.Duration(o.Config.InitLimit*o.Config.TickTimeMs)*time.Millisecond
+	// rounds, after one full election back-off: a server cut off through the safety phase
+	// (up to 60 s) has backed off to maxNotificationInterval; after the heal it is silent
+	// until its poll times out, and peers deciding in finalizeWait drop its vote meanwhile
+	// (ZooKeeper 3.8 does the same; swarm3 314, swarm 2604).
+	backoff := time.Duration(zab.DefaultElectionMaxNotificationIntervalMs) * time.Millisecond // the swarm's zoo.cfg keeps the default
+	o.LivenessFor = backoff + 5*time.Second + 2*time.Duration(o.Config.InitLimit*o.Config.TickTimeMs)*time.Millisecond
 	mix := drawFaultMix(r)
 	o.Schedule = DrawSchedule(newRand(seed, streamSwarmSchedule), mix, o.Config.Servers, o.SafetyFor)
 	return o

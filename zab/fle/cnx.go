@@ -32,27 +32,28 @@ type inbound struct {
 	n    Notification
 }
 
-// cnxManager models QuorumCnxManager plus FLE's WorkerSender thread, I/O-free:
-//   - the sender handles queued notifications in order; a notification to a peer with no
-//     connection starts connectOne, which (as in 3.8 without SASL) is synchronous: the
-//     sender waits until that dial succeeds or fails before handling the next one;
-//   - connectOne is synchronized, so one dial is outstanding at a time; the others wait in
-//     dialQueue;
+// cnxManager models QuorumCnxManager plus FLE's WorkerSender thread, I/O-free, as in 3.8
+// (since ZOOKEEPER-3756, 3.6.1):
+//   - the sender hands each queued notification to the peer's send queue at once and never
+//     waits: a peer with no connection gets connectOne, which only starts the dial
+//     (initiateConnectionAsync) and returns;
+//   - dials run in parallel, at most one per peer (inprogressConnections): a connectOne
+//     for a peer whose dial is in progress is skipped;
 //   - the connection tie-break: a dialed connection to a larger sid sends its handshake
 //     and closes; an accepted connection from a smaller sid is closed and dialed back.
 type cnxManager struct {
-	links    map[int64]*peerLink
-	conns    map[ConnID]*connState
-	sendQ    []outbound
-	waitSend int64 // sid whose dial the sender waits for; 0: not waiting
-	dialing  int64 // sid of the outstanding dial; 0: none
-	// timedOutSid/timedOutNs: the dial given up on ConnectTimer. The network may report
-	// the same timeout at the same instant; that report must not end the next dial.
-	timedOutSid, timedOutNs int64
-	// redial: another connectOne for the sid being dialed waits on the monitor; if this
-	// dial fails, it dials again (ZooKeeper's connectOne is synchronized, not coalesced).
-	redial  bool
-	dialQ   []int64
+	links map[int64]*peerLink
+	conns map[ConnID]*connState
+	sendQ []outbound
+	// dialing: the peers with a dial in progress and when each gives up (cnxTimeout).
+	dialing map[int64]int64
+	// timedOut: when ConnectTimer gave up on a peer's dial. The network may report the same
+	// timeout at the same instant; that report must not end the next dial.
+	timedOut map[int64]int64
+	// redial: peers whose dial-back arrived while their dial was in progress; if that dial
+	// fails, it is made again at once (see docs/fidelity/fle.md: it stands in for the SYN
+	// retransmission zabsim's network does not model).
+	redial  map[int64]bool
 	inbox   []inbound
 	dropped int // receive-queue overflows, for tests and reports
 }
@@ -78,10 +79,10 @@ func (e *Election) toSend(now int64, sid int64, n Notification) {
 	e.runSender(now)
 }
 
-// runSender handles queued notifications until the queue is empty or the sender is
-// blocked in connectOne.
+// runSender handles every queued notification: loopback ones go to the receive queue,
+// the others to their peer's send queue (and connection, or a new dial).
 func (e *Election) runSender(now int64) {
-	for e.cnx.waitSend == 0 && len(e.cnx.sendQ) > 0 {
+	for len(e.cnx.sendQ) > 0 {
 		m := e.cnx.sendQ[0]
 		e.cnx.sendQ = e.cnx.sendQ[1:]
 		if m.to == e.cfg.MyID {
@@ -99,7 +100,7 @@ func (e *Election) runSender(now int64) {
 			e.flush(m.to, l)
 			continue
 		}
-		e.connectOne(now, m.to, true)
+		e.connectOne(now, m.to, false)
 	}
 }
 
@@ -112,57 +113,66 @@ func (e *Election) flush(sid int64, l *peerLink) {
 	l.lastSent, l.queued = l.queued, nil
 }
 
-// connectOne asks for a connection to sid unless one exists; bySender makes the sender
-// wait for the outcome.
-func (e *Election) connectOne(now int64, sid int64, bySender bool) {
+// connectOne starts a dial to sid unless it is connected or being dialed. redialIfBusy
+// (a dial-back, connectAll) asks for one more dial if the one in progress fails.
+func (e *Election) connectOne(now int64, sid int64, redialIfBusy bool) {
+	if e.startDial(now, sid, redialIfBusy) {
+		e.armConnectTimer()
+	}
+}
+
+// startDial is connectOne without arming ConnectTimer; it says whether a dial began.
+func (e *Election) startDial(now int64, sid int64, redialIfBusy bool) bool {
 	if e.link(sid).conn != 0 {
+		return false
+	}
+	if _, busy := e.cnx.dialing[sid]; busy {
+		if redialIfBusy {
+			e.cnx.redial[sid] = true
+		}
+		return false
+	}
+	e.cnx.dialing[sid] = now + e.cfg.ConnectTimeoutMs*msNs
+	e.emit(Dial{To: sid})
+	return true
+}
+
+// armConnectTimer sets ConnectTimer to the earliest give-up time of the dials in progress.
+func (e *Election) armConnectTimer() {
+	at := int64(0)
+	for _, deadline := range e.cnx.dialing { //det:unordered-ok a minimum; the result does not depend on order
+		if at == 0 || deadline < at {
+			at = deadline
+		}
+	}
+	if at == 0 {
+		e.emit(CancelTimer{Timer: ConnectTimer})
 		return
 	}
-	if bySender {
-		e.cnx.waitSend = sid
-	}
-	if e.cnx.dialing == sid {
-		e.cnx.redial = true
-	}
-	if e.cnx.dialing != sid && !slices.Contains(e.cnx.dialQ, sid) {
-		e.cnx.dialQ = append(e.cnx.dialQ, sid)
-	}
-	e.startNextDial(now)
+	e.emit(SetTimer{Timer: ConnectTimer, At: at})
 }
 
-// startNextDial starts the first queued dial still needed, if none is outstanding.
-func (e *Election) startNextDial(now int64) {
-	for e.cnx.dialing == 0 && len(e.cnx.dialQ) > 0 {
-		sid := e.cnx.dialQ[0]
-		e.cnx.dialQ = e.cnx.dialQ[1:]
-		if e.link(sid).conn != 0 {
-			if e.cnx.waitSend == sid {
-				e.cnx.waitSend = 0 // connected meanwhile: nothing to wait for
-			}
-			continue
-		}
-		e.cnx.dialing, e.cnx.redial = sid, false
-		e.emit(Dial{To: sid})
-		e.emit(SetTimer{Timer: ConnectTimer, At: now + e.cfg.ConnectTimeoutMs*msNs})
-	}
-}
-
-// dialFinished records the end of connectOne for sid (connected, refused or timed out):
-// the next dial may start and a sender waiting for it resumes. After a failure, a
-// connectOne(sid) that waited on the monitor meanwhile (a dial-back for an accepted
-// connection, connectAll) dials sid again first.
+// dialFinished records the end of the dial to sid (connected, refused or timed out).
 func (e *Election) dialFinished(now int64, sid int64, failed bool) {
-	e.cnx.dialing = 0
-	e.emit(CancelTimer{Timer: ConnectTimer})
-	if e.cnx.waitSend == sid {
-		e.cnx.waitSend = 0
+	if e.endDial(now, sid, failed) {
+		e.armConnectTimer()
 	}
-	if failed && e.cnx.redial && !slices.Contains(e.cnx.dialQ, sid) {
-		e.cnx.dialQ = slices.Insert(e.cnx.dialQ, 0, sid)
+}
+
+// endDial forgets the dial to sid, if one is in progress, without re-arming ConnectTimer;
+// after a failure, a dial-back that arrived meanwhile dials sid again. It says whether
+// there was a dial.
+func (e *Election) endDial(now int64, sid int64, failed bool) bool {
+	if _, ok := e.cnx.dialing[sid]; !ok {
+		return false
 	}
-	e.cnx.redial = false
-	e.startNextDial(now)
-	e.runSender(now)
+	delete(e.cnx.dialing, sid)
+	again := failed && e.cnx.redial[sid]
+	delete(e.cnx.redial, sid)
+	if again {
+		e.startDial(now, sid, false)
+	}
+	return true
 }
 
 // haveDelivered is QuorumCnxManager.haveDelivered: true if *any* peer's send queue is
@@ -177,11 +187,10 @@ func (e *Election) haveDelivered() bool {
 }
 
 // connectAll is QuorumCnxManager.connectAll: connectOne for every peer with a send queue.
-// Unlike ZooKeeper, where it blocks lookForLeader's thread, the dials just queue.
 func (e *Election) connectAll(now int64) {
 	for _, sid := range e.sortedLinkIDs() {
 		if e.cnx.links[sid].hasQueue {
-			e.connectOne(now, sid, false)
+			e.connectOne(now, sid, true)
 		}
 	}
 }
@@ -248,32 +257,38 @@ func (e *Election) OnConnected(now int64, conn ConnID, peer int64, dialed bool) 
 	} else {
 		e.adopt(conn, peer)
 	}
-	if peer == e.cnx.dialing {
-		e.dialFinished(now, peer, false)
-	}
+	e.dialFinished(now, peer, false)
 	e.drain(now)
 	return e.out
 }
 
-// connectTimedOut ends the outstanding dial on ConnectTimer (connect's cnxTimeout). A
+// connectTimedOut ends, on ConnectTimer, every dial whose cnxTimeout has passed (none if
+// the fire is stale; the timer is re-armed for the earliest dial left). A
 // network that also reports the timeout does so at the same instant (zabsim's sim uses the
 // same 5 s); staleDialFailure drops that report.
 func (e *Election) connectTimedOut(now int64) {
-	sid := e.cnx.dialing
-	if sid == 0 {
-		return
+	var expired []int64
+	for sid, deadline := range e.cnx.dialing { //det:unordered-ok collected, then sorted
+		if deadline <= now {
+			expired = append(expired, sid)
+		}
 	}
-	e.cnx.timedOutSid, e.cnx.timedOutNs = sid, now
-	e.dialFinished(now, sid, true)
+	slices.Sort(expired)
+	for _, sid := range expired {
+		e.cnx.timedOut[sid] = now
+		e.endDial(now, sid, true)
+	}
+	e.armConnectTimer()
 }
 
 // staleDialFailure says whether a failure reported for sid now is the network's report of
-// the dial ConnectTimer already ended (reported once).
+// a dial ConnectTimer already ended (reported once).
 func (e *Election) staleDialFailure(now, sid int64) bool {
-	if e.cnx.timedOutSid != sid || e.cnx.timedOutNs != now {
+	at, ok := e.cnx.timedOut[sid]
+	if !ok || at != now {
 		return false
 	}
-	e.cnx.timedOutSid = 0
+	delete(e.cnx.timedOut, sid)
 	return true
 }
 
@@ -287,9 +302,7 @@ func (e *Election) OnDialFailed(now int64, peer int64) []Effect {
 	if e.staleDialFailure(now, peer) {
 		return e.out
 	}
-	if peer == e.cnx.dialing {
-		e.dialFinished(now, peer, true)
-	}
+	e.dialFinished(now, peer, true)
 	e.drain(now)
 	return e.out
 }
@@ -347,5 +360,5 @@ func (e *Election) acceptHandshake(now int64, conn ConnID, c *connState, payload
 		e.closeConn(l.conn)
 	}
 	e.closeConn(conn)
-	e.connectOne(now, h.Sid, false)
+	e.connectOne(now, h.Sid, true)
 }

@@ -71,10 +71,12 @@
 // same peer replaces the old one. Each peer has a send queue of capacity one (the newest
 // message replaces an unsent older one); a new connection first re-sends the last message
 // if the queue is empty (duplicates are harmless). The receive queue holds 100
-// notifications and drops the oldest. As in 3.8 without quorum SASL, dialing is
-// synchronous and one at a time: the sender waits until the dial answers or the 5 s
-// connect timeout (ConnectTimer) passes before handling its next notification; dials
-// wait their turn.
+// notifications and drops the oldest. As in 3.8 (since ZOOKEEPER-3756), dialing never
+// blocks the sender: connectOne starts a dial and returns, dials to different peers run
+// at once, and a connectOne for a peer already being dialed is skipped; a dial that gets
+// no answer fails after the connect timeout (ConnectTimer, 5 s). A dial-back (or
+// connectAll) that finds a dial in progress dials once more if that dial fails, standing
+// in for the SYN retransmission the simulated network lacks.
 //
 // The election thread costs 50 µs per notification; more than 1 ms of queued work waits
 // (PollTimer also wakes it). Normal elections never notice; it bounds the storm the

@@ -83,8 +83,9 @@ func New(cfg Config) (*Election, error) {
 		cfg.ElectionAddr = fmt.Sprintf("zk%d:3888", cfg.MyID)
 	}
 	return &Election{
-		cfg:   cfg,
-		cnx:   cnxManager{links: map[int64]*peerLink{}, conns: map[ConnID]*connState{}},
+		cfg: cfg,
+		cnx: cnxManager{links: map[int64]*peerLink{}, conns: map[ConnID]*connState{},
+			dialing: map[int64]int64{}, timedOut: map[int64]int64{}, redial: map[int64]bool{}},
 		state: Looking,
 	}, nil
 }

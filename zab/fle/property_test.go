@@ -97,8 +97,8 @@ func (n *testNet) describe() string {
 		s += "\n" + strings.Join(n.trace[max(0, len(n.trace)-150):], "\n")
 	}
 	for _, nd := range n.nodes {
-		s += fmt.Sprintf("\n  server %d: %s round %d vote %v; dialing %d queue %v sender waits for %d; timers %v",
-			nd.id, nd.e.State(), nd.e.LogicalClock(), nd.e.CurrentVote(), nd.e.cnx.dialing, nd.e.cnx.dialQ, nd.e.cnx.waitSend, nd.timers)
+		s += fmt.Sprintf("\n  server %d: %s round %d vote %v; dialing %v; timers %v",
+			nd.id, nd.e.State(), nd.e.LogicalClock(), nd.e.CurrentVote(), nd.e.cnx.dialing, nd.timers)
 		for _, sid := range nd.e.sortedLinkIDs() {
 			l := nd.e.cnx.links[sid]
 			s += fmt.Sprintf("\n    link %d: conn %d queued %v", sid, l.conn, l.queued != nil)

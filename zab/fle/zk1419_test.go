@@ -18,11 +18,14 @@ func TestPreZK1419PredicateIsNotAnOrder(t *testing.T) {
 // zk1419Net is the crafted case: five servers with the same last zxid; server 4 has
 // accepted epoch 2 (synced with a leader that then died before proposing), the others are
 // in epoch 1. Server 4's vote beats server 5's by epoch, server 5's beats server 4's by
-// sid under the old predicate. Fixed 5 ms delays, everyone starts at once.
+// sid under the old predicate. Fixed 5 ms delays; server i starts 3(i-1) ms after server 1.
+// Whether the old order cycles depends on timing: with everyone starting at the same
+// instant (and dials not blocking the sender, as in 3.8) the ensemble can settle on 5; the
+// staggered start cycles for every fixed delay from 1 to 10 ms.
 func zk1419Net(pred Predicate) *testNet {
 	specs := make([]nodeSpec, 5)
 	for i := range specs {
-		specs[i] = nodeSpec{zxid: z5, epoch: 1}
+		specs[i] = nodeSpec{zxid: z5, epoch: 1, startMs: 3 * int64(i)}
 	}
 	specs[3].epoch = 2
 	net := newTestNet(1, specs, pred)
