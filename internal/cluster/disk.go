@@ -87,6 +87,7 @@ func (n *node) dropUnloggedAfter(zxid int64) {
 func (n *node) noteEpoch(which zab.EpochFile, v int64) {
 	at := int64(n.c.w.Now())
 	if which == zab.AcceptedEpochFile {
+		n.acceptedWrites = append(n.acceptedWrites, epochWrite{value: v, atNs: at})
 		n.c.replicas.Epoch(int(n.sid), checkerAccepted, v, at)
 		return
 	}

@@ -94,29 +94,61 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 		}
 	}
 	if f.Invariant == checker.InvOneLeaderPerEpoch {
-		return c.acceptedEpochWentBack(f.At)
+		return c.acceptedEpochWentBack(f)
 	}
 	return Known{}, false
 }
 
-// acceptedEpochWentBack explains a second leader established in an epoch at virtual time
-// atNs: the two leaders' quorums share a server, which had acked the first leader's epoch
-// and so must have lost that acceptedEpoch (a rename a power loss undid) and started
-// again from its disk before the second leader's discovery ended.
-func (c *Cluster) acceptedEpochWentBack(atNs int64) (Known, bool) {
+// acceptedEpochWentBack explains a second leader established in an epoch E at virtual
+// time atNs as ZooKeeper's: its discovery counts only learners whose acceptedEpoch was
+// below E, so a quorum wrote acceptedEpoch = E afresh for it (from the leader's own write
+// to the establishment), and that quorum meets the first leader's in a server that had
+// accepted E before, lost that rename in a power loss and accepted E again.
+func (c *Cluster) acceptedEpochWentBack(f checker.Failure) (Known, bool) {
+	epoch, ok := c.epochEstablishedAt(f)
+	if !ok {
+		return Known{}, false
+	}
+	discoveryAt, ok := c.node(int64(f.Servers[1])).lastAcceptedWrite(epoch, f.At)
+	if !ok {
+		return Known{}, false
+	}
+	var fresh []int64
 	for _, sid := range c.ServerIDs() {
-		reps := c.crashesBefore(sid, atNs)
-		for i := len(reps) - 1; i >= 0; i-- {
-			if !c.node(sid).bootedBetween(int64(reps[i].At), atNs) {
+		if c.node(sid).acceptedEpochWritten(epoch, discoveryAt-1, f.At) {
+			fresh = append(fresh, sid)
+		}
+	}
+	if len(fresh) <= len(c.ServerIDs())/2 {
+		return Known{}, false // learners already in E were counted: not ZooKeeper's rule
+	}
+	isAccepted := func(file string) bool { return file == "acceptedEpoch" }
+	for _, sid := range fresh {
+		for _, rep := range c.crashesBefore(sid, discoveryAt) {
+			if !c.node(sid).acceptedEpochWritten(epoch, -1, int64(rep.At)) {
 				continue
 			}
-			isAccepted := func(file string) bool { return file == "acceptedEpoch" }
-			if k, ok := epochRenameUndone(sid, reps[i:i+1], isAccepted); ok {
+			if k, ok := epochRenameUndone(sid, []sim.CrashReport{rep}, isAccepted); ok {
+				k.Explanation += fmt.Sprintf("; it accepted epoch %d a second time", epoch)
 				return k, true
 			}
 		}
 	}
 	return Known{}, false
+}
+
+// epochEstablishedAt returns the epoch in which a one-leader-per-epoch failure's second
+// leader was established.
+func (c *Cluster) epochEstablishedAt(f checker.Failure) (int64, bool) {
+	if len(f.Servers) != 2 {
+		return 0, false
+	}
+	for _, e := range c.established {
+		if e.AtNs == f.At && e.Leader == int64(f.Servers[1]) {
+			return e.Epoch, true
+		}
+	}
+	return 0, false
 }
 
 // ExplainRefusal returns the known weakness behind a server refusing to start.

@@ -43,8 +43,8 @@ type node struct {
 	// crashesAtBoot is how many power losses the host had had at the last successful
 	// boot (a later refusal to start is explained by the ones after it).
 	crashesAtBoot int
-	// bootsNs are the virtual times of its successful boots.
-	bootsNs []int64
+	// acceptedWrites are the acceptedEpoch writes that completed, in order.
+	acceptedWrites []epochWrite
 
 	last  zab.Status // the server's status when last read (kept while it is down)
 	exits int
@@ -57,10 +57,26 @@ type connInfo struct {
 
 func (n *node) now() int64 { return int64(n.c.w.LocalNow(n.host)) }
 
-// bootedBetween says whether the server started successfully at a time in (fromNs, toNs].
-func (n *node) bootedBetween(fromNs, toNs int64) bool {
-	for _, at := range n.bootsNs {
-		if at > fromNs && at <= toNs {
+type epochWrite struct {
+	value, atNs int64
+}
+
+// lastAcceptedWrite returns when the server last completed writing acceptedEpoch =
+// epoch at or before atNs.
+func (n *node) lastAcceptedWrite(epoch, atNs int64) (int64, bool) {
+	for i := len(n.acceptedWrites) - 1; i >= 0; i-- {
+		if w := n.acceptedWrites[i]; w.value == epoch && w.atNs <= atNs {
+			return w.atNs, true
+		}
+	}
+	return 0, false
+}
+
+// acceptedEpochWritten says whether the server completed writing acceptedEpoch = epoch
+// at a time in (fromNs, toNs].
+func (n *node) acceptedEpochWritten(epoch, fromNs, toNs int64) bool {
+	for _, w := range n.acceptedWrites {
+		if w.value == epoch && w.atNs > fromNs && w.atNs <= toNs {
 			return true
 		}
 	}
@@ -81,7 +97,6 @@ func (n *node) boot() error {
 	n.inc++
 	n.srv = srv
 	n.crashesAtBoot = len(n.c.CrashReports(n.sid))
-	n.bootsNs = append(n.bootsNs, int64(n.c.w.Now()))
 	n.conns = map[zab.ConnID]*connInfo{}
 	n.timer = map[zab.TimerID]sim.Timer{}
 	n.unlogged, n.syncApplied = nil, nil
