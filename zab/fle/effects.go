@@ -13,8 +13,9 @@ const (
 	// doubling to 60 s) or, once a quorum agrees, finalizeWait (200 ms). It also wakes the
 	// election thread when it has more queued work than it does at once (see drain).
 	PollTimer Timer = iota + 1
-	// ConnectTimer bounds an outstanding Dial (cnxTO, 5 s); when it fires the dial counts
-	// as failed.
+	// ConnectTimer bounds the outstanding Dials (cnxTO, 5 s each; dials to different
+	// peers run at once): it is set to the earliest give-up time, and when it fires every
+	// dial past its time counts as failed.
 	ConnectTimer
 )
 
