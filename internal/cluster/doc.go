@@ -58,10 +58,13 @@
 // KnownTornLog (reordered writes left a log record that fails its CRC),
 // KnownFailedFsync (an fsync EIO lost the data the log's committed size covers, or txns
 // a server read back from the page cache after exiting, leaving a hole in its log),
-// KnownTruncReloadsNewerSnapshot
-// (ZK-4837: a TRUNC reload picked a snapshot past the truncation point, so the server's
-// tree keeps the truncated txns and its digest differs). Epochs reach the checker when the
-// server learns the write completed, so a crash before that is no regression.
+// KnownTruncReloadsNewerSnapshot (ZK-4837: a TRUNC reload picked a snapshot past the
+// truncation point, so the server's tree keeps the truncated txns and its digest
+// differs). A second leader established in one epoch is labelled KnownEpochRename only as
+// ZooKeeper's discovery allows it: a quorum wrote that acceptedEpoch afresh for the
+// second leader, one of them after a power loss undid its earlier write of it. Epochs
+// reach the checker when the server learns the write completed, so a crash before that
+// is no regression.
 //
 // # Status
 //
