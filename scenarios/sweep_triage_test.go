@@ -49,6 +49,40 @@ func TestSecondLeaderAfterAcceptedEpochRevertIsKnown(t *testing.T) {
 	}
 }
 
+// Triaged failures of the sweep that real ZooKeeper 3.8 has too, each labelled from the
+// run's facts:
+//   - strict swarm 326 and swarm 5640: a txn committed by a quorum whose members then
+//     lost their new log file in a power loss (strict disk, directory never fsynced); a
+//     server that never crashed later commits past it. The loss counts from the power
+//     loss, not from when a failure on the crashed server was first seen.
+//   - strict swarm 313: server 3's currentEpoch rename was undone by a power loss, so at
+//     restart ZooKeeper writes the file again, on a full disk, and refuses to start.
+func TestSweepTriagedFailuresAreKnown(t *testing.T) {
+	for _, c := range []struct {
+		seed    uint64
+		disk    string
+		check   string
+		knownID string
+	}{
+		{326, "strict", checker.InvCommittedPrefix, cluster.KnownLogCreateNotDurable},
+		{5640, "", checker.InvCommittedPrefix, cluster.KnownLogCreateNotDurable},
+		{313, "strict", checker.InvCrash, cluster.KnownEpochRename},
+	} {
+		res := runSwarmSeed(t, c.seed, func(o *Options) {
+			if c.disk != "" {
+				o.Disk.Model = c.disk
+			}
+		})
+		if !slices.Contains(res.Failed, c.check) {
+			t.Errorf("swarm %d (%s disk) no longer fails %s (got %s %v): the reproduction is lost", c.seed, c.disk, c.check, res.Verdict, res.Failed)
+			continue
+		}
+		if res.Known == nil || res.Known.ID != c.knownID {
+			t.Errorf("swarm %d (%s disk) fails %v labelled %+v, want %q:\n%s", c.seed, c.disk, res.Failed, res.Known, c.knownID, res.Explanation)
+		}
+	}
+}
+
 // runSwarmSeed runs the swarm's options for seed, changed by edit.
 func runSwarmSeed(t *testing.T, seed uint64, edit func(*Options)) *Result {
 	t.Helper()

@@ -14,6 +14,10 @@ import (
 type Known struct {
 	ID          string
 	Explanation string
+	// lostAtNs is when the power loss that took the server's durable state happened
+	// (for the weaknesses that lose state): ExplainRun counts failures from then on as
+	// its consequences.
+	lostAtNs int64
 }
 
 // Refusal is a server that would not start after a restart (the recovery error ZooKeeper
@@ -163,6 +167,15 @@ func (c *Cluster) ExplainRefusal(r Refusal) (Known, bool) {
 		// currentEpoch; a server that goes down in between, by power loss or exit (a
 		// failed write), leaves exactly this disk.
 		return c.newEpochDataBehind(r)
+	case strings.Contains(r.Err, "epochs:") && strings.Contains(r.Err, "Epoch.tmp"):
+		// ZooKeeper writes an epoch file at startup only when it is missing; a power
+		// loss that undid its rename took it, and the rewrite failed (a disk fault).
+		named := func(file string) bool { return strings.Contains(r.Err, file+".tmp") }
+		if k, ok := epochRenameUndone(r.Server, reps, named); ok {
+			k.Explanation += "; at restart ZooKeeper wrote the missing file again and that write failed"
+			return k, true
+		}
+		return Known{}, false
 	}
 	for _, rep := range reps {
 		for _, name := range rep.FailedSync {
@@ -219,7 +232,7 @@ func epochRenameUndone(sid int64, reps []sim.CrashReport, want func(file string)
 	for i := len(reps) - 1; i >= 0; i-- {
 		for _, u := range reps[i].UndoneNames {
 			if u.Op == "rename" && isEpochFile(u.NewPath) && want(path.Base(u.NewPath)) {
-				return Known{ID: KnownEpochRename, Explanation: fmt.Sprintf(
+				return Known{ID: KnownEpochRename, lostAtNs: int64(reps[i].At), Explanation: fmt.Sprintf(
 					"server %d lost power at %v before the rename of %s (tmp + fsync + rename, directory never fsynced) was durable; the older value came back",
 					sid, reps[i].At, u.NewPath)}, true
 			}
@@ -235,19 +248,19 @@ func logChangeUndone(sid int64, reps []sim.CrashReport) (Known, bool) {
 	for i := len(reps) - 1; i >= 0; i-- {
 		for _, u := range reps[i].UndoneNames {
 			if u.Op == "create" && isLogFile(u.Path) {
-				return Known{ID: KnownLogCreateNotDurable, Explanation: fmt.Sprintf(
+				return Known{ID: KnownLogCreateNotDurable, lostAtNs: int64(reps[i].At), Explanation: fmt.Sprintf(
 					"server %d lost power at %v before the name of its new log file %s was durable (the directory is never fsynced); the file and its txns are gone",
 					sid, reps[i].At, u.Path)}, true
 			}
 			if u.Op == "remove" && isLogFile(u.Path) {
-				return Known{ID: KnownTruncNotSynced, Explanation: fmt.Sprintf(
+				return Known{ID: KnownTruncNotSynced, lostAtNs: int64(reps[i].At), Explanation: fmt.Sprintf(
 					"server %d lost power at %v before the removal of %s (TRUNC deletes later log files, directory never fsynced) was durable; its txns came back",
 					sid, reps[i].At, u.Path)}, true
 			}
 		}
 		for _, sc := range reps[i].SizeChanges {
 			if isLogFile(sc.Path) && sc.After > sc.Before {
-				return Known{ID: KnownTruncNotSynced, Explanation: fmt.Sprintf(
+				return Known{ID: KnownTruncNotSynced, lostAtNs: int64(reps[i].At), Explanation: fmt.Sprintf(
 					"server %d lost power at %v before the truncation of %s (%d bytes, back to %d) was durable; truncated txns came back",
 					sid, reps[i].At, sc.Path, sc.Before, sc.After)}, true
 			}
@@ -264,7 +277,7 @@ func failedSyncLost(sid int64, reps []sim.CrashReport) (Known, bool) {
 	for i := len(reps) - 1; i >= 0; i-- {
 		for _, name := range reps[i].FailedSync {
 			if isLogFile(name) {
-				return Known{ID: KnownFailedFsync, Explanation: fmt.Sprintf(
+				return Known{ID: KnownFailedFsync, lostAtNs: int64(reps[i].At), Explanation: fmt.Sprintf(
 					"an fsync of %s on server %d had failed (EIO), so its written data never reached the disk; the power loss at %v took those txns from its log",
 					name, sid, reps[i].At)}, true
 			}
@@ -299,7 +312,7 @@ func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 	if len(c.errors) != refused {
 		return Known{}, false // an error that is not a refusal
 	}
-	lossAt := int64(-1) // when a server first lost durable state for a known reason
+	lossAt := int64(-1) // the power loss in which a server first lost durable state for a known reason
 	explained := make([]bool, len(rep.Failures))
 	for i, f := range rep.Failures {
 		fk, ok := c.ExplainFailure(f)
@@ -310,8 +323,8 @@ func (c *Cluster) ExplainRun(rep checker.Report) (k Known, ok bool) {
 		if k.ID == "" {
 			k = fk
 		}
-		if losesState(fk.ID) && (lossAt < 0 || f.At < lossAt) {
-			lossAt = f.At
+		if losesState(fk.ID) && fk.lostAtNs > 0 && (lossAt < 0 || fk.lostAtNs < lossAt) {
+			lossAt = fk.lostAtNs
 		}
 	}
 	for i, f := range rep.Failures {
