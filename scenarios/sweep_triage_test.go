@@ -57,6 +57,9 @@ func TestSecondLeaderAfterAcceptedEpochRevertIsKnown(t *testing.T) {
 //     loss, not from when a failure on the crashed server was first seen.
 //   - strict swarm 313: server 3's currentEpoch rename was undone by a power loss, so at
 //     restart ZooKeeper writes the file again, on a full disk, and refuses to start.
+//   - strict swarm 1949: the same refusal; server 3's acceptedEpoch went back in a power
+//     loss before a refused restart and a second power loss, and shows at its next start:
+//     every power loss since the start before that one counts, not only the last.
 func TestSweepTriagedFailuresAreKnown(t *testing.T) {
 	for _, c := range []struct {
 		seed    uint64
@@ -67,6 +70,7 @@ func TestSweepTriagedFailuresAreKnown(t *testing.T) {
 		{326, "strict", checker.InvCommittedPrefix, cluster.KnownLogCreateNotDurable},
 		{5640, "", checker.InvCommittedPrefix, cluster.KnownLogCreateNotDurable},
 		{313, "strict", checker.InvCrash, cluster.KnownEpochRename},
+		{1949, "strict", checker.InvEpochMonotonic, cluster.KnownEpochRename},
 	} {
 		res := runSwarmSeed(t, c.seed, func(o *Options) {
 			if c.disk != "" {

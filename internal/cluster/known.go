@@ -74,8 +74,10 @@ func (c *Cluster) ExplainFailure(f checker.Failure) (Known, bool) {
 			continue
 		}
 		reps := c.crashesBefore(int64(sid), f.At)
-		if f.At > 0 && len(reps) > 0 {
-			reps = reps[len(reps)-1:] // the regression shows at the restart after the last one
+		if f.At > 0 {
+			// The regression shows at the first start after the power losses: those
+			// since the start before it (a refused restart is no start).
+			reps = c.nodeOf(sid).sinceStartBefore(reps, f.At)
 		}
 		if k, ok := c.nodeOf(sid).staleReloadBefore(f); ok {
 			return k, true

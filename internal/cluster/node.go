@@ -43,6 +43,8 @@ type node struct {
 	// crashesAtBoot is how many power losses the host had had at the last successful
 	// boot (a later refusal to start is explained by the ones after it).
 	crashesAtBoot int
+	// bootsNs are the virtual times of its successful starts, in order.
+	bootsNs []int64
 	// acceptedWrites are the acceptedEpoch writes that completed, in order.
 	acceptedWrites []epochWrite
 
@@ -56,6 +58,24 @@ type connInfo struct {
 }
 
 func (n *node) now() int64 { return int64(n.c.w.LocalNow(n.host)) }
+
+// sinceStartBefore keeps the crash reports after the second-to-last successful start at
+// or before atNs: the power losses whose disk the last start read, and any since it.
+func (n *node) sinceStartBefore(reps []sim.CrashReport, atNs int64) []sim.CrashReport {
+	last, prev := int64(-1), int64(-1)
+	for _, b := range n.bootsNs {
+		if b <= atNs {
+			last, prev = b, last
+		}
+	}
+	var out []sim.CrashReport
+	for _, r := range reps {
+		if int64(r.At) > prev {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 type epochWrite struct {
 	value, atNs int64
@@ -97,6 +117,7 @@ func (n *node) boot() error {
 	n.inc++
 	n.srv = srv
 	n.crashesAtBoot = len(n.c.CrashReports(n.sid))
+	n.bootsNs = append(n.bootsNs, int64(n.c.w.Now()))
 	n.conns = map[zab.ConnID]*connInfo{}
 	n.timer = map[zab.TimerID]sim.Timer{}
 	n.unlogged, n.syncApplied = nil, nil
