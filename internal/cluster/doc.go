@@ -45,10 +45,11 @@
 // Some failures are real ZooKeeper 3.8 behaviour on the simulated disk, not bugs. Each
 // power loss's sim.CrashReport (CrashReports: the name changes and sizes it undid, the
 // files it tore, data a failed fsync lost) is traced and kept, and every restart whose
-// recovery fails is kept as a Refusal. ExplainFailure (a checker failure),
+// recovery fails is kept as a Refusal. ExplainFailure (a checker failure, from the power
+// losses of its servers since the start before the one that revealed it),
 // ExplainRefusal (a server that will not start, from the power losses since its last
-// successful start) and ExplainRun (a whole run: every
-// failure and error accounted for) match them against the known weaknesses and return a
+// successful start) and ExplainRun (a whole run: every failure and error accounted for)
+// match them against the known weaknesses and return a
 // Known (id and one-line explanation): KnownEpochRename (an epoch file's tmp + fsync +
 // rename, never directory-fsynced, reverted), KnownSyncSnapshotBeforeEpoch (new-epoch
 // data on disk before currentEpoch: "the current epoch is older than the last zxid",
