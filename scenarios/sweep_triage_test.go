@@ -60,6 +60,8 @@ func TestSecondLeaderAfterAcceptedEpochRevertIsKnown(t *testing.T) {
 //   - strict swarm 1949: the same refusal; server 3's acceptedEpoch went back in a power
 //     loss before a refused restart and a second power loss, and shows at its next start:
 //     every power loss since the start before that one counts, not only the last.
+//   - reordered swarm 84: server 3 restarted and lost power at the same instant, which
+//     undid its acceptedEpoch rename; that power loss came after the start.
 func TestSweepTriagedFailuresAreKnown(t *testing.T) {
 	for _, c := range []struct {
 		seed    uint64
@@ -71,6 +73,7 @@ func TestSweepTriagedFailuresAreKnown(t *testing.T) {
 		{5640, "", checker.InvCommittedPrefix, cluster.KnownLogCreateNotDurable},
 		{313, "strict", checker.InvCrash, cluster.KnownEpochRename},
 		{1949, "strict", checker.InvEpochMonotonic, cluster.KnownEpochRename},
+		{84, "reordered", checker.InvEpochMonotonic, cluster.KnownEpochRename},
 	} {
 		res := runSwarmSeed(t, c.seed, func(o *Options) {
 			if c.disk != "" {

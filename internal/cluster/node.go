@@ -59,8 +59,8 @@ type connInfo struct {
 
 func (n *node) now() int64 { return int64(n.c.w.LocalNow(n.host)) }
 
-// sinceStartBefore keeps the crash reports after the second-to-last successful start at
-// or before atNs: the power losses whose disk the last start read, and any since it.
+// sinceStartBefore keeps the crash reports from the second-to-last successful start at
+// or before atNs on: the power losses whose disk the last start read, and any since it.
 func (n *node) sinceStartBefore(reps []sim.CrashReport, atNs int64) []sim.CrashReport {
 	last, prev := int64(-1), int64(-1)
 	for _, b := range n.bootsNs {
@@ -70,7 +70,7 @@ func (n *node) sinceStartBefore(reps []sim.CrashReport, atNs int64) []sim.CrashR
 	}
 	var out []sim.CrashReport
 	for _, r := range reps {
-		if int64(r.At) > prev {
+		if int64(r.At) >= prev { // a power loss at the instant of a start came after it
 			out = append(out, r)
 		}
 	}
