@@ -233,6 +233,17 @@ func (s *simCluster) annotate(d time.Duration, format string, args ...any) {
 		Description: fmt.Sprintf(format, args...)})
 }
 
+// leaderAnnotations marks each leader establishment as a point on its own row of the
+// Porcupine visualisation, so a reader sees which leader served which writes.
+func (s *simCluster) leaderAnnotations() []checker.Annotation {
+	var out []checker.Annotation
+	for _, e := range s.c.Elections() {
+		out = append(out, checker.Annotation{Tag: "leaders", Start: e.AtNs, End: e.AtNs - 1,
+			Description: fmt.Sprintf("server %d leads epoch %d", e.Leader, e.Epoch)})
+	}
+	return out
+}
+
 func (s *simCluster) Crash(id int, torn bool) {
 	if torn {
 		s.annotate(0, "crash %d (torn)", id)
@@ -375,7 +386,7 @@ func (s *simCluster) Check() Judgement {
 	in := checker.Input{
 		History:     hist,
 		Replicas:    s.c.Replicas(),
-		Annotations: s.annotations,
+		Annotations: append(slices.Clone(s.annotations), s.leaderAnnotations()...),
 		Options:     checker.Options{VisualizeDir: s.visualizeDir},
 	}
 	if s.runErr != nil && errors.Is(s.runErr, sim.ErrBudget) {
