@@ -488,3 +488,25 @@ func TestOracleStrengthensReads(t *testing.T) {
 	}
 	expectFailure(t, Input{History: hist(ops...), Replicas: r}, InvReadSnapshot)
 }
+
+// TestOneServerEstablishedTwiceInOneEpoch: a leader that loses its quorum and is elected
+// again must lead a new epoch; the same server established twice in one epoch is an
+// epoch reused (seen with the bug-no-epoch-check mutant), reported with the server named
+// for both establishments.
+func TestOneServerEstablishedTwiceInOneEpoch(t *testing.T) {
+	r := NewReplicas()
+	r.LeaderEstablished(3, 1, 100)
+	r.LeaderLost(3, 200)
+	r.LeaderEstablished(3, 1, 300)
+	rep := expectFailure(t, Input{Replicas: r}, InvOneLeaderPerEpoch)
+	for _, f := range rep.Failures {
+		if f.Invariant == InvOneLeaderPerEpoch && (len(f.Servers) != 2 || f.Servers[0] != 3 || f.Servers[1] != 3 || f.At != 300) {
+			t.Errorf("failure names %v at %d, want [3 3] at 300", f.Servers, f.At)
+		}
+	}
+	ok := NewReplicas()
+	ok.LeaderEstablished(3, 1, 100)
+	ok.LeaderLost(3, 200)
+	ok.LeaderEstablished(3, 2, 300)
+	expectOK(t, Input{Replicas: ok})
+}

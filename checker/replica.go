@@ -91,6 +91,14 @@ func (r *Replicas) LeaderEstablished(server int, epoch int64, at int64) {
 		r.fail(Failure{Invariant: InvOneLeaderPerEpoch, At: at, Servers: []int{prev, server},
 			Explanation: fmt.Sprintf("servers %d and %d were both established leader of epoch %d (second at t=%d)",
 				prev, server, epoch, at)})
+	} else if ok {
+		// The same server established twice in one epoch: every Leader.lead() proposes
+		// max(acceptedEpoch)+1 over a quorum including itself, so a second establishment
+		// in an epoch means an epoch was reused, which is how two histories get one zxid.
+		// Servers names the first and the second establishment, as for two servers.
+		r.fail(Failure{Invariant: InvOneLeaderPerEpoch, At: at, Servers: []int{server, server},
+			Explanation: fmt.Sprintf("server %d was established leader of epoch %d twice (second at t=%d)",
+				server, epoch, at)})
 	}
 	r.leaderOfEpoch[epoch] = server
 	r.lastLeaderAt = at
